@@ -1,0 +1,67 @@
+//! Settings of the HTTP layer, filled by the server from `[server]`, `[security]` and `[auth]`.
+
+use std::time::Duration;
+
+/// The `SameSite` attribute of the session cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    /// `SameSite=Lax`.
+    Lax,
+    /// `SameSite=Strict`.
+    Strict,
+    /// `SameSite=None` (implies `Secure` in browsers).
+    None,
+    /// No `SameSite` attribute at all.
+    Disabled,
+}
+
+/// Version and commit of the running build.
+#[derive(Debug, Clone)]
+pub struct BuildInfo {
+    /// Semantic version.
+    pub version: String,
+    /// Git commit the binary was built from.
+    pub commit: String,
+}
+
+/// Options of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    /// Name of the session cookie.
+    pub cookie_name: String,
+    /// Mark cookies `Secure`.
+    pub cookie_secure: bool,
+    /// `SameSite` attribute of cookies.
+    pub cookie_samesite: SameSite,
+    /// Lifetime of the session cookie in the browser.
+    pub cookie_max_age: Duration,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// A handler taking longer is cut off with 503.
+    pub request_timeout: Duration,
+    /// Log every request at info level (otherwise at debug).
+    pub router_logging: bool,
+    /// Timeout of the database probe in `/api/health`.
+    pub health_timeout: Duration,
+    /// Version and commit, shown by `/api/health`.
+    pub build: BuildInfo,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        Self {
+            cookie_name: "watchkeeper_session".into(),
+            cookie_secure: false,
+            cookie_samesite: SameSite::Lax,
+            cookie_max_age: Duration::from_secs(30 * 86_400),
+            max_body_bytes: 16 * 1024 * 1024,
+            request_timeout: Duration::from_secs(60),
+            router_logging: false,
+            health_timeout: Duration::from_secs(3),
+            build: BuildInfo {
+                version: env!("CARGO_PKG_VERSION").into(),
+                commit: "unknown".into(),
+            },
+        }
+    }
+}

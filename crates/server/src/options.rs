@@ -1,0 +1,74 @@
+//! Hands each crate its own options, made from the typed settings (only `server` reads config).
+
+use std::time::Duration;
+
+use wk_api::{ApiOptions, BuildInfo, SameSite};
+use wk_auth::AuthOptions;
+use wk_config::{DatabaseType, Settings};
+use wk_store::{Backend, StoreOptions};
+
+/// `[database]` → store options.
+pub fn store(s: &Settings) -> StoreOptions {
+    let db = &s.database;
+    StoreOptions {
+        backend: match db.kind {
+            DatabaseType::Sqlite3 => Backend::Sqlite,
+            DatabaseType::Postgres => Backend::Postgres,
+            DatabaseType::Mysql => Backend::Mysql,
+        },
+        url: db.url.clone(),
+        host: db.host.clone(),
+        name: db.name.clone(),
+        user: db.user.clone(),
+        password: db.password.clone(),
+        path: db.path.clone(),
+        ssl_mode: db.ssl_mode.clone(),
+        ca_cert_path: db.ca_cert_path.clone(),
+        client_cert_path: db.client_cert_path.clone(),
+        client_key_path: db.client_key_path.clone(),
+        max_open_conn: db.max_open_conn,
+        max_idle_conn: db.max_idle_conn,
+        conn_max_lifetime: db.conn_max_lifetime,
+        busy_timeout: db.busy_timeout,
+        wal: db.wal,
+    }
+}
+
+/// `[security]` and `[auth]` → auth options.
+pub fn auth(s: &Settings) -> AuthOptions {
+    AuthOptions {
+        disable_brute_force_protection: s.security.disable_brute_force_login_protection,
+        max_login_attempts: s.security.brute_force_login_protection_max_attempts,
+        lockout_window: s.security.brute_force_login_protection_window,
+        max_inactive_lifetime: s.auth.login_maximum_inactive_lifetime_duration,
+        max_lifetime: s.auth.login_maximum_lifetime_duration,
+        rotation_interval: Duration::from_secs(
+            u64::from(s.auth.token_rotation_interval_minutes) * 60,
+        ),
+        rotation_grace: Duration::from_secs(60),
+        api_key_max_ttl: u64::try_from(s.auth.api_key_max_seconds_to_live)
+            .ok()
+            .map(Duration::from_secs),
+    }
+}
+
+/// `[server]`, `[security]` and `[auth]` → HTTP options.
+pub fn api(s: &Settings) -> ApiOptions {
+    ApiOptions {
+        cookie_name: s.auth.login_cookie_name.clone(),
+        cookie_secure: s.security.cookie_secure,
+        cookie_samesite: match s.security.cookie_samesite {
+            wk_config::SameSite::Lax => SameSite::Lax,
+            wk_config::SameSite::Strict => SameSite::Strict,
+            wk_config::SameSite::None => SameSite::None,
+            wk_config::SameSite::Disabled => SameSite::Disabled,
+        },
+        cookie_max_age: s.auth.login_maximum_lifetime_duration,
+        router_logging: s.server.router_logging,
+        build: BuildInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            commit: env!("WATCHKEEPER_COMMIT").to_string(),
+        },
+        ..ApiOptions::default()
+    }
+}
