@@ -80,7 +80,9 @@ async fn resolve(
             let method = AuthMethod::Session {
                 token_id: found.token_id,
             };
-            Ok(Some(state.auth.identity_for_user(found.user, method).await?))
+            Ok(Some(
+                state.auth.identity_for_user(found.user, method).await?,
+            ))
         }
         Err(AuthError::InvalidSession) => {
             *set_cookie = cookie::clear(&state.opts);

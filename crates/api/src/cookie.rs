@@ -68,6 +68,12 @@ mod tests {
         let s = v.to_str().expect("ascii");
         assert!(s.starts_with("s=t; Path=/; Max-Age="), "{s}");
         assert!(s.contains("HttpOnly") && s.contains("Secure") && s.ends_with("SameSite=Strict"));
-        assert!(clear(&opts).expect("header").to_str().expect("ascii").contains("Max-Age=0"));
+        assert!(
+            clear(&opts)
+                .expect("header")
+                .to_str()
+                .expect("ascii")
+                .contains("Max-Age=0")
+        );
     }
 }

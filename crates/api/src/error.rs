@@ -82,9 +82,9 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::InvalidCredentials => ApiError::unauthorized("Invalid username or password"),
-            AuthError::LockedOut
-            | AuthError::InvalidSession
-            | AuthError::InvalidApiKey => ApiError::unauthorized(e.to_string()),
+            AuthError::LockedOut | AuthError::InvalidSession | AuthError::InvalidApiKey => {
+                ApiError::unauthorized(e.to_string())
+            }
             AuthError::Invalid(msg) => ApiError::bad_request(msg),
             AuthError::Store(s) => s.into(),
             other @ (AuthError::Hashing(_) | AuthError::Random) => {

@@ -60,7 +60,8 @@ impl RouteTable {
             "DELETE" => MethodFilter::DELETE,
             other => unreachable!("route table uses an unsupported method {other}"),
         };
-        let endpoint = on(filter, handler).route_layer(from_fn(move |req, next| require(need, req, next)));
+        let endpoint =
+            on(filter, handler).route_layer(from_fn(move |req, next| require(need, req, next)));
         self.router = self.router.route(path, endpoint);
         self.specs.push(RouteSpec { method, path, need });
         self

@@ -20,7 +20,12 @@ fn concrete(path: &str) -> String {
         .replace("{key_id}", "1")
 }
 
-async fn call(app: &axum::Router, method: &str, path: &str, basic: Option<&str>) -> (StatusCode, serde_json::Value) {
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    basic: Option<&str>,
+) -> (StatusCode, serde_json::Value) {
     let mut req = Request::builder()
         .method(method)
         .uri(concrete(path))
@@ -34,7 +39,9 @@ async fn call(app: &axum::Router, method: &str, path: &str, basic: Option<&str>)
         .await
         .expect("response");
     let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.expect("body");
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .expect("body");
     let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
     (status, json)
 }
@@ -81,8 +88,15 @@ async fn routes_enforce_their_requirement() {
             continue;
         }
         let (status, body) = call(&app, r.method, r.path, None).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{r:?} without credentials");
-        assert!(body["message"].is_string(), "{r:?}: JSON error body, got {body}");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{r:?} without credentials"
+        );
+        assert!(
+            body["message"].is_string(),
+            "{r:?}: JSON error body, got {body}"
+        );
         let (status, body) = call(&app, r.method, r.path, Some(viewer)).await;
         match r.need {
             Need::Admin | Need::ServerAdmin | Need::Editor => {

@@ -9,7 +9,9 @@ pub enum AuthError {
     #[error("invalid username or password")]
     InvalidCredentials,
     /// Too many failed logins for this user within the lockout window.
-    #[error("too many consecutive incorrect login attempts for user - login for user temporarily blocked")]
+    #[error(
+        "too many consecutive incorrect login attempts for user - login for user temporarily blocked"
+    )]
     LockedOut,
     /// The session token is unknown, revoked or expired.
     #[error("session is invalid or expired")]

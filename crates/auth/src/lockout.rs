@@ -21,7 +21,9 @@ pub(crate) async fn check(
         return Ok(());
     }
     let since = now - opts.lockout_window.as_secs() as i64;
-    let failures = store.count_login_attempts(&attempt_key(login), since).await?;
+    let failures = store
+        .count_login_attempts(&attempt_key(login), since)
+        .await?;
     if failures >= i64::from(opts.max_login_attempts) {
         return Err(AuthError::LockedOut);
     }

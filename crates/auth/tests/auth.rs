@@ -19,7 +19,11 @@ impl Fixture {
     fn new(store: Store, opts: AuthOptions) -> Self {
         let clock = Arc::new(AtomicI64::new(T0));
         let c = clock.clone();
-        let auth = AuthService::with_clock(store.clone(), opts, Arc::new(move || c.load(Ordering::SeqCst)));
+        let auth = AuthService::with_clock(
+            store.clone(),
+            opts,
+            Arc::new(move || c.load(Ordering::SeqCst)),
+        );
         Self { auth, clock, store }
     }
 
@@ -28,7 +32,10 @@ impl Fixture {
     }
 
     async fn user(&self, login: &str, password: &str) -> wk_store::User {
-        self.store.ensure_org(1, "Main Org.", T0).await.expect("org");
+        self.store
+            .ensure_org(1, "Main Org.", T0)
+            .await
+            .expect("org");
         self.store
             .create_user(
                 &NewUser {
@@ -64,22 +71,45 @@ async fn login_lockout_and_window() {
     for t in wk_store::testing::test_stores().await {
         let f = Fixture::new(t.store.clone(), opts());
         f.user("alice", "right-pw").await;
-        let (user, _) = f.auth.login("ALICE", "right-pw", "1.2.3.4", "ua").await.expect("login");
+        let (user, _) = f
+            .auth
+            .login("ALICE", "right-pw", "1.2.3.4", "ua")
+            .await
+            .expect("login");
         assert_eq!(user.login, "alice", "{}", t.backend());
         for _ in 0..3 {
-            let e = f.auth.login("alice", "wrong", "1.2.3.4", "ua").await.unwrap_err();
+            let e = f
+                .auth
+                .login("alice", "wrong", "1.2.3.4", "ua")
+                .await
+                .unwrap_err();
             assert!(matches!(e, AuthError::InvalidCredentials), "{e}");
         }
         // Locked: even the right password is refused, and so is basic auth.
-        let e = f.auth.login("alice", "right-pw", "1.2.3.4", "ua").await.unwrap_err();
+        let e = f
+            .auth
+            .login("alice", "right-pw", "1.2.3.4", "ua")
+            .await
+            .unwrap_err();
         assert!(matches!(e, AuthError::LockedOut), "{}: {e}", t.backend());
-        let e = f.auth.authenticate_basic("alice", "right-pw", "1.2.3.4").await.unwrap_err();
+        let e = f
+            .auth
+            .authenticate_basic("alice", "right-pw", "1.2.3.4")
+            .await
+            .unwrap_err();
         assert!(matches!(e, AuthError::LockedOut), "{e}");
         // Unknown users are counted too, and do not reveal that they are unknown.
-        let e = f.auth.login("nobody", "x", "1.2.3.4", "ua").await.unwrap_err();
+        let e = f
+            .auth
+            .login("nobody", "x", "1.2.3.4", "ua")
+            .await
+            .unwrap_err();
         assert!(matches!(e, AuthError::InvalidCredentials), "{e}");
         f.advance(301);
-        f.auth.login("alice", "right-pw", "1.2.3.4", "ua").await.expect("window passed");
+        f.auth
+            .login("alice", "right-pw", "1.2.3.4", "ua")
+            .await
+            .expect("window passed");
     }
 }
 
@@ -88,13 +118,19 @@ async fn lockout_can_be_disabled() {
     for t in wk_store::testing::test_stores().await {
         let f = Fixture::new(
             t.store.clone(),
-            AuthOptions { disable_brute_force_protection: true, ..opts() },
+            AuthOptions {
+                disable_brute_force_protection: true,
+                ..opts()
+            },
         );
         f.user("bob", "right-pw").await;
         for _ in 0..5 {
             assert!(f.auth.login("bob", "wrong", "ip", "ua").await.is_err());
         }
-        f.auth.login("bob", "right-pw", "ip", "ua").await.expect("no lockout");
+        f.auth
+            .login("bob", "right-pw", "ip", "ua")
+            .await
+            .expect("no lockout");
     }
 }
 
@@ -103,29 +139,54 @@ async fn sessions_rotate_expire_and_revoke() {
     for t in wk_store::testing::test_stores().await {
         let f = Fixture::new(t.store.clone(), opts());
         f.user("carol", "pw-carol").await;
-        let (_, token) = f.auth.login("carol", "pw-carol", "ip", "ua").await.expect("login");
+        let (_, token) = f
+            .auth
+            .login("carol", "pw-carol", "ip", "ua")
+            .await
+            .expect("login");
         let l = f.auth.lookup_session(&token.0).await.expect("valid");
         assert!(l.rotated.is_none());
         assert_eq!(l.user.login, "carol");
 
         // Rotation is due after the interval: a new token comes back, the old one lives on briefly.
         f.advance(601);
-        let l = f.auth.lookup_session(&token.0).await.expect("valid before rotation");
+        let l = f
+            .auth
+            .lookup_session(&token.0)
+            .await
+            .expect("valid before rotation");
         let new = l.rotated.expect("rotated");
         assert_ne!(new.0, token.0);
-        f.auth.lookup_session(&token.0).await.expect("previous token while new one unseen");
+        f.auth
+            .lookup_session(&token.0)
+            .await
+            .expect("previous token while new one unseen");
         f.auth.lookup_session(&new.0).await.expect("new token");
         f.advance(61);
         let e = f.auth.lookup_session(&token.0).await.unwrap_err();
-        assert!(matches!(e, AuthError::InvalidSession), "{}: {e}", t.backend());
-        f.auth.lookup_session(&new.0).await.expect("new token still valid");
+        assert!(
+            matches!(e, AuthError::InvalidSession),
+            "{}: {e}",
+            t.backend()
+        );
+        f.auth
+            .lookup_session(&new.0)
+            .await
+            .expect("new token still valid");
 
         // Inactivity.
         f.advance(3601);
-        assert!(f.auth.lookup_session(&new.0).await.is_err(), "inactive session expires");
+        assert!(
+            f.auth.lookup_session(&new.0).await.is_err(),
+            "inactive session expires"
+        );
 
         // Revocation.
-        let (_, token) = f.auth.login("carol", "pw-carol", "ip", "ua").await.expect("login");
+        let (_, token) = f
+            .auth
+            .login("carol", "pw-carol", "ip", "ua")
+            .await
+            .expect("login");
         let l = f.auth.lookup_session(&token.0).await.expect("valid");
         f.auth.revoke_session(l.token_id).await.expect("revoke");
         assert!(f.auth.lookup_session(&token.0).await.is_err(), "revoked");
@@ -143,15 +204,29 @@ async fn session_max_lifetime() {
         };
         let f = Fixture::new(t.store.clone(), o);
         f.user("dave", "pw-dave").await;
-        let (_, mut token) = f.auth.login("dave", "pw-dave", "ip", "ua").await.expect("login");
+        let (_, mut token) = f
+            .auth
+            .login("dave", "pw-dave", "ip", "ua")
+            .await
+            .expect("login");
         for _ in 0..9 {
             f.advance(101);
-            if let Some(r) = f.auth.lookup_session(&token.0).await.expect("active").rotated {
+            if let Some(r) = f
+                .auth
+                .lookup_session(&token.0)
+                .await
+                .expect("active")
+                .rotated
+            {
                 token = r;
             }
         }
         f.advance(200);
-        assert!(f.auth.lookup_session(&token.0).await.is_err(), "{}: past max lifetime", t.backend());
+        assert!(
+            f.auth.lookup_session(&token.0).await.is_err(),
+            "{}: past max lifetime",
+            t.backend()
+        );
     }
 }
 
@@ -160,20 +235,48 @@ async fn api_keys_and_identities() {
     for t in wk_store::testing::test_stores().await {
         let f = Fixture::new(t.store.clone(), opts());
         let user = f.user("erin", "pw-erin").await;
-        let id = f.auth.identity_for_user(user, AuthMethod::Basic).await.expect("identity");
+        let id = f
+            .auth
+            .identity_for_user(user, AuthMethod::Basic)
+            .await
+            .expect("identity");
         assert_eq!(id.role, OrgRole::Editor);
         assert!(id.has_role(OrgRole::Viewer) && !id.has_role(OrgRole::Admin));
 
-        let created = f.auth.create_api_key(1, "ci", OrgRole::Viewer, Some(60)).await.expect("key");
+        let created = f
+            .auth
+            .create_api_key(1, "ci", OrgRole::Viewer, Some(60))
+            .await
+            .expect("key");
         assert!(created.token.starts_with("wk_"));
-        let id = f.auth.authenticate_api_key(&created.token).await.expect("valid key");
+        let id = f
+            .auth
+            .authenticate_api_key(&created.token)
+            .await
+            .expect("valid key");
         assert_eq!((id.org_id, id.role), (1, OrgRole::Viewer));
         assert!(id.user.is_none());
         assert!(f.auth.authenticate_api_key("wk_0000").await.is_err());
-        assert!(f.auth.create_api_key(1, "ci", OrgRole::Viewer, None).await.is_err(), "duplicate name");
-        assert!(f.auth.create_api_key(1, " ", OrgRole::Viewer, None).await.is_err(), "empty name");
+        assert!(
+            f.auth
+                .create_api_key(1, "ci", OrgRole::Viewer, None)
+                .await
+                .is_err(),
+            "duplicate name"
+        );
+        assert!(
+            f.auth
+                .create_api_key(1, " ", OrgRole::Viewer, None)
+                .await
+                .is_err(),
+            "empty name"
+        );
         f.advance(61);
-        assert!(f.auth.authenticate_api_key(&created.token).await.is_err(), "{}: expired", t.backend());
+        assert!(
+            f.auth.authenticate_api_key(&created.token).await.is_err(),
+            "{}: expired",
+            t.backend()
+        );
     }
 }
 
@@ -182,13 +285,24 @@ async fn password_change() {
     for t in wk_store::testing::test_stores().await {
         let f = Fixture::new(t.store.clone(), opts());
         let user = f.user("fred", "old-pw").await;
-        assert!(f.auth.change_password(&user, "bad", "new-pw").await.is_err());
+        assert!(
+            f.auth
+                .change_password(&user, "bad", "new-pw")
+                .await
+                .is_err()
+        );
         assert!(matches!(
             f.auth.change_password(&user, "old-pw", "ab").await,
             Err(AuthError::Invalid(_))
         ));
-        f.auth.change_password(&user, "old-pw", "new-pw").await.expect("change");
+        f.auth
+            .change_password(&user, "old-pw", "new-pw")
+            .await
+            .expect("change");
         assert!(f.auth.login("fred", "old-pw", "ip", "ua").await.is_err());
-        f.auth.login("fred", "new-pw", "ip", "ua").await.expect("new password works");
+        f.auth
+            .login("fred", "new-pw", "ip", "ua")
+            .await
+            .expect("new password works");
     }
 }

@@ -78,10 +78,7 @@ fn load(args: &ConfigArgs) -> Result<wk_config::Loaded, ExitCode> {
         ExitCode::from(2)
     })?;
     wk_config::load(&opts).map_err(|errors| {
-        eprintln!(
-            "configuration has {} problem(s):",
-            errors.problems.len()
-        );
+        eprintln!("configuration has {} problem(s):", errors.problems.len());
         for p in &errors.problems {
             eprintln!("  {p}");
         }
@@ -120,7 +117,10 @@ fn server(args: &ConfigArgs) -> ExitCode {
     {
         tracing::debug!("a rustls crypto provider was already installed");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the async runtime");

@@ -94,7 +94,12 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         registry: Arc::new(registry),
     };
     let cleanup = tokio::spawn(cleanup_loop(auth));
-    let hooks = ShutdownHooks::default();
+    let mut hooks = ShutdownHooks::default();
+    let db = store.clone();
+    hooks.register("close database", move || async move {
+        db.close().await;
+        Ok(())
+    });
 
     let served = serve(&settings, router(state), shutdown).await;
     cleanup.abort();
@@ -102,7 +107,6 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     if !failed.is_empty() {
         tracing::warn!(hooks = ?failed, "some shutdown hooks did not complete");
     }
-    store.close().await;
     tracing::info!("stopped");
     served
 }
@@ -173,7 +177,11 @@ async fn cleanup_loop(auth: AuthService) {
         tick.tick().await;
         match auth.cleanup().await {
             Ok((sessions, attempts)) => {
-                tracing::debug!(sessions, attempts, "removed expired sessions and login attempts")
+                tracing::debug!(
+                    sessions,
+                    attempts,
+                    "removed expired sessions and login attempts"
+                )
             }
             Err(e) => tracing::warn!(error = %e, "cleaning up expired sessions failed"),
         }

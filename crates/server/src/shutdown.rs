@@ -20,7 +20,6 @@ pub struct ShutdownHooks {
 
 impl ShutdownHooks {
     /// Registers a hook; it runs after the hooks registered before it.
-    #[allow(dead_code)] // The first users are the Alertmanager and cluster issues.
     pub fn register<F, Fut>(&mut self, name: impl Into<String>, hook: F)
     where
         F: FnOnce() -> Fut + Send + 'static,
@@ -129,7 +128,10 @@ mod tests {
         });
         let failed = hooks.run(Duration::from_secs(5)).await;
         assert_eq!(failed, vec!["failing".to_string()]);
-        assert_eq!(*order.lock().expect("lock"), vec!["first", "second", "last"]);
+        assert_eq!(
+            *order.lock().expect("lock"),
+            vec!["first", "second", "last"]
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,10 +8,16 @@ use common::{TempDir, binary};
 
 #[test]
 fn version_names_commit() {
-    let out = Command::new(binary()).arg("--version").output().expect("run");
+    let out = Command::new(binary())
+        .arg("--version")
+        .output()
+        .expect("run");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with(&format!("watchkeeper {}", env!("CARGO_PKG_VERSION"))), "{text}");
+    assert!(
+        text.starts_with(&format!("watchkeeper {}", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
     assert!(text.contains("commit"), "{text}");
 }
 
@@ -39,10 +45,13 @@ fn check_config_reports_every_problem_with_its_place() {
         (5, "[database]", "type"),
         (8, "[unified_alerting]", "min_interval"),
     ] {
-        let hit = err
-            .lines()
-            .any(|l| l.contains(&format!("{path}:{line}")) && l.contains(section) && l.contains(key));
-        assert!(hit, "no line names {path}:{line} {section} {key} in:\n{err}");
+        let hit = err.lines().any(|l| {
+            l.contains(&format!("{path}:{line}")) && l.contains(section) && l.contains(key)
+        });
+        assert!(
+            hit,
+            "no line names {path}:{line} {section} {key} in:\n{err}"
+        );
     }
     assert!(err.contains("3 problem"), "{err}");
 }
@@ -61,7 +70,10 @@ fn check_config_accepts_defaults_and_warns_on_unknown_keys() {
         .expect("run");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("warning") && err.contains("no_such_key"), "{err}");
+    assert!(
+        err.contains("warning") && err.contains("no_such_key"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -17,7 +17,11 @@ async fn health_login_metrics_and_shutdown() {
     let mut server = Server::start(&Start::default()).await;
     let http = reqwest::Client::new();
 
-    let r = http.get(server.url("/api/health")).send().await.expect("health");
+    let r = http
+        .get(server.url("/api/health"))
+        .send()
+        .await
+        .expect("health");
     assert_eq!(r.status(), 200);
     let body = json_of(r).await;
     assert_eq!(body["database"], "ok");
@@ -28,7 +32,11 @@ async fn health_login_metrics_and_shutdown() {
     assert!(server.home.path().join("data/watchkeeper.db").exists());
 
     // Not signed in: 401 JSON; wrong password: 401 JSON.
-    let r = http.get(server.url("/api/user")).send().await.expect("user");
+    let r = http
+        .get(server.url("/api/user"))
+        .send()
+        .await
+        .expect("user");
     assert_eq!(r.status(), 401);
     assert!(json_of(r).await["message"].is_string());
     let r = http
@@ -51,7 +59,11 @@ async fn health_login_metrics_and_shutdown() {
     assert_eq!(orgs, json!([{"id": 1, "name": "Main Org."}]));
 
     // Metrics: process metrics and the request we just made.
-    let r = http.get(server.url("/metrics")).send().await.expect("metrics");
+    let r = http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics");
     assert_eq!(r.status(), 200);
     let text = r.text().await.expect("text");
     for needle in [
@@ -61,7 +73,10 @@ async fn health_login_metrics_and_shutdown() {
         "process_start_time_seconds",
         "watchkeeper_http_request_duration_seconds_count{handler=\"/api/user\",method=\"GET\",status_code=\"200\"}",
     ] {
-        assert!(text.contains(needle), "{needle} missing from /metrics:\n{text}");
+        assert!(
+            text.contains(needle),
+            "{needle} missing from /metrics:\n{text}"
+        );
     }
 
     // Logout revokes the session on the server, not just in the browser.
@@ -82,7 +97,11 @@ async fn health_login_metrics_and_shutdown() {
     assert_eq!(r.status(), 401);
 
     let status = server.terminate(Duration::from_secs(30));
-    assert!(status.success(), "exit status {status}; log:\n{}", server.log());
+    assert!(
+        status.success(),
+        "exit status {status}; log:\n{}",
+        server.log()
+    );
     assert!(server.log().contains("stopped"), "{}", server.log());
 }
 
@@ -96,7 +115,11 @@ async fn json_errors_and_limits() {
     assert_eq!(r.status(), 404);
     assert_eq!(json_of(r).await["message"], "Not found");
 
-    let r = http.delete(server.url("/api/health")).send().await.expect("405");
+    let r = http
+        .delete(server.url("/api/health"))
+        .send()
+        .await
+        .expect("405");
     assert_eq!(r.status(), 405);
     assert!(json_of(r).await["message"].is_string());
 
@@ -107,7 +130,10 @@ async fn json_errors_and_limits() {
         .await
         .expect("bad field");
     assert_eq!(r.status(), 400);
-    let msg = json_of(r).await["message"].as_str().unwrap_or("").to_string();
+    let msg = json_of(r).await["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     assert!(msg.contains("name"), "message names the field: {msg}");
 
     let r = http
@@ -153,11 +179,32 @@ async fn users_orgs_roles_and_tokens() {
 
     let vera = |rb: reqwest::RequestBuilder| rb.basic_auth("vera", Some("vera-pw"));
     // Viewer: may read itself, may not manage users (403), and server-admin routes are closed.
-    assert_eq!(vera(http.get(server.url("/api/user"))).send().await.expect("me").status(), 200);
-    let r = vera(http.get(server.url("/api/org/users"))).send().await.expect("org users");
+    assert_eq!(
+        vera(http.get(server.url("/api/user")))
+            .send()
+            .await
+            .expect("me")
+            .status(),
+        200
+    );
+    let r = vera(http.get(server.url("/api/org/users")))
+        .send()
+        .await
+        .expect("org users");
     assert_eq!(r.status(), 403);
-    assert!(json_of(r).await["message"].as_str().is_some_and(|m| m.contains("Admin")));
-    assert_eq!(vera(http.get(server.url("/api/users"))).send().await.expect("users").status(), 403);
+    assert!(
+        json_of(r).await["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Admin"))
+    );
+    assert_eq!(
+        vera(http.get(server.url("/api/users")))
+            .send()
+            .await
+            .expect("users")
+            .status(),
+        403
+    );
 
     // Promote to Admin of the org; now the org routes open.
     let r = admin(http.patch(server.url(&format!("/api/org/users/{vera_id}"))))
@@ -166,14 +213,28 @@ async fn users_orgs_roles_and_tokens() {
         .await
         .expect("patch");
     assert_eq!(r.status(), 200);
-    let users = json_of(vera(http.get(server.url("/api/org/users"))).send().await.expect("list")).await;
+    let users = json_of(
+        vera(http.get(server.url("/api/org/users")))
+            .send()
+            .await
+            .expect("list"),
+    )
+    .await;
     let roles: Vec<(String, String)> = users
         .as_array()
         .expect("array")
         .iter()
-        .map(|u| (u["login"].as_str().unwrap_or("").into(), u["role"].as_str().unwrap_or("").into()))
+        .map(|u| {
+            (
+                u["login"].as_str().unwrap_or("").into(),
+                u["role"].as_str().unwrap_or("").into(),
+            )
+        })
         .collect();
-    assert!(roles.contains(&("vera".into(), "Admin".into())), "{roles:?}");
+    assert!(
+        roles.contains(&("vera".into(), "Admin".into())),
+        "{roles:?}"
+    );
     let r = admin(http.patch(server.url(&format!("/api/org/users/{vera_id}"))))
         .json(&json!({"role": "Owner"}))
         .send()
@@ -225,17 +286,49 @@ async fn users_orgs_roles_and_tokens() {
     let key = json_of(r).await;
     let token = key["key"].as_str().expect("key").to_string();
     let bearer = |rb: reqwest::RequestBuilder| rb.bearer_auth(&token);
-    assert_eq!(bearer(http.get(server.url("/api/org/users"))).send().await.expect("viewer key").status(), 403);
-    let r = bearer(http.get(server.url("/api/user"))).send().await.expect("key user");
+    assert_eq!(
+        bearer(http.get(server.url("/api/org/users")))
+            .send()
+            .await
+            .expect("viewer key")
+            .status(),
+        403
+    );
+    let r = bearer(http.get(server.url("/api/user")))
+        .send()
+        .await
+        .expect("key user");
     assert_eq!(r.status(), 403, "tokens are not users");
-    let r = http.get(server.url("/api/org/users")).bearer_auth("wk_nope").send().await.expect("bad key");
+    let r = http
+        .get(server.url("/api/org/users"))
+        .bearer_auth("wk_nope")
+        .send()
+        .await
+        .expect("bad key");
     assert_eq!(r.status(), 401);
-    let listed = json_of(vera(http.get(server.url("/api/auth/keys"))).send().await.expect("keys")).await;
+    let listed = json_of(
+        vera(http.get(server.url("/api/auth/keys")))
+            .send()
+            .await
+            .expect("keys"),
+    )
+    .await;
     assert_eq!(listed[0]["name"], "ci");
-    assert!(listed[0].get("key").is_none(), "the raw key is shown only once");
-    let r = vera(http.delete(server.url(&format!("/api/auth/keys/{}", key["id"])))).send().await.expect("delete");
+    assert!(
+        listed[0].get("key").is_none(),
+        "the raw key is shown only once"
+    );
+    let r = vera(http.delete(server.url(&format!("/api/auth/keys/{}", key["id"]))))
+        .send()
+        .await
+        .expect("delete");
     assert_eq!(r.status(), 200);
-    let r = http.get(server.url("/api/health")).bearer_auth(&token).send().await.expect("deleted key");
+    let r = http
+        .get(server.url("/api/health"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("deleted key");
     assert_eq!(r.status(), 401);
 
     // Password change: old password checked, new one works.
@@ -255,7 +348,14 @@ async fn users_orgs_roles_and_tokens() {
         .await
         .expect("change");
     assert_eq!(r.status(), 200);
-    assert_eq!(vera(http.get(server.url("/api/user"))).send().await.expect("old pw").status(), 401);
+    assert_eq!(
+        vera(http.get(server.url("/api/user")))
+            .send()
+            .await
+            .expect("old pw")
+            .status(),
+        401
+    );
 }
 
 #[tokio::test]
@@ -282,10 +382,16 @@ async fn login_lockout_across_requests() {
         .await
         .expect("locked");
     assert_eq!(r.status(), 401);
-    let msg = json_of(r).await["message"].as_str().unwrap_or("").to_string();
+    let msg = json_of(r).await["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     assert!(msg.contains("too many"), "{msg}");
     assert!(session_cookie_absent(&server).await);
-    assert!(!server.log().contains("Wr0ng-Secret-XYZ"), "passwords are never logged");
+    assert!(
+        !server.log().contains("Wr0ng-Secret-XYZ"),
+        "passwords are never logged"
+    );
 }
 
 async fn session_cookie_absent(server: &Server) -> bool {
@@ -301,11 +407,17 @@ async fn session_cookie_absent(server: &Server) -> bool {
 #[tokio::test]
 async fn admin_password_from_config_and_env() {
     let server = Server::start(&Start {
-        env: vec![("WATCHKEEPER_SECURITY_ADMIN_PASSWORD".into(), "from-env-pw".into())],
+        env: vec![(
+            "WATCHKEEPER_SECURITY_ADMIN_PASSWORD".into(),
+            "from-env-pw".into(),
+        )],
         ..Start::default()
     })
     .await;
     let b = browser();
     login(&b, &server, "admin", "from-env-pw").await;
-    assert!(!server.log().contains("from-env-pw"), "password must never be logged");
+    assert!(
+        !server.log().contains("from-env-pw"),
+        "password must never be logged"
+    );
 }

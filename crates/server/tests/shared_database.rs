@@ -48,7 +48,12 @@ async fn two_instances_share_sessions(backend: Backend) {
             .send()
             .await
             .expect("user");
-        assert_eq!(r.status(), 200, "{backend}: session rejected; log:\n{}", s.log());
+        assert_eq!(
+            r.status(),
+            200,
+            "{backend}: session rejected; log:\n{}",
+            s.log()
+        );
     }
     // A user created on B exists on A.
     let r = http
@@ -122,11 +127,18 @@ async fn database_down_at_start_is_retried_until_stopped() {
     });
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while server.log().matches("retry").count() < 2 {
-        assert!(std::time::Instant::now() < deadline, "no retries logged:\n{}", server.log());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no retries logged:\n{}",
+            server.log()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let log = server.log();
-    assert!(log.contains(&format!("127.0.0.1:{closed}")), "error names the target:\n{log}");
+    assert!(
+        log.contains(&format!("127.0.0.1:{closed}")),
+        "error names the target:\n{log}"
+    );
     assert!(!log.contains("Sup3r-Secret-DB"), "password leaked:\n{log}");
     let status = server.terminate(Duration::from_secs(15));
     assert!(status.success(), "{status}; log:\n{}", server.log());
@@ -147,10 +159,17 @@ async fn health_reports_a_failing_database() {
     let out = std::process::Command::new("psql")
         .arg(&admin)
         .arg("-c")
-        .arg(format!("DROP DATABASE \"{}\" WITH (FORCE)", db.options.name))
+        .arg(format!(
+            "DROP DATABASE \"{}\" WITH (FORCE)",
+            db.options.name
+        ))
         .output()
         .expect("psql");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r = reqwest::Client::new()
         .get(server.url("/api/health"))
         .send()

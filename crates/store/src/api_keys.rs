@@ -77,7 +77,10 @@ impl Store {
             insert_id(q, pool).await
         })
         .map_err(unique_err("create_api_key", || {
-            format!("an API key named {:?} already exists in organization {}", k.name, k.org_id)
+            format!(
+                "an API key named {:?} already exists in organization {}",
+                k.name, k.org_id
+            )
         }))?;
         Ok(ApiKey {
             id,

@@ -222,8 +222,7 @@ impl Store {
         created_before: i64,
         rotated_before: i64,
     ) -> Result<u64, StoreError> {
-        let sql =
-            self.sql("DELETE FROM user_auth_token WHERE created_at < ? OR rotated_at < ?");
+        let sql = self.sql("DELETE FROM user_auth_token WHERE created_at < ? OR rotated_at < ?");
         dispatch!(self, pool => {
             sqlx::query(sql).bind(created_before).bind(rotated_before).execute(pool).await
                 .map(|r| r.rows_affected())

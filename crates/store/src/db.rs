@@ -113,41 +113,39 @@ pub(crate) trait InsertId: Database {
 }
 
 impl InsertId for Sqlite {
-    fn insert_id<'c, E>(
+    async fn insert_id<'c, E>(
         query: Query<'c, Self, <Self as Database>::Arguments>,
         executor: E,
-    ) -> impl Future<Output = Result<i64, sqlx::Error>> + Send + 'c
+    ) -> Result<i64, sqlx::Error>
     where
         E: Executor<'c, Database = Self> + 'c,
     {
-        async move { Ok(query.execute(executor).await?.last_insert_rowid()) }
+        Ok(query.execute(executor).await?.last_insert_rowid())
     }
 }
 
 impl InsertId for MySql {
-    fn insert_id<'c, E>(
+    async fn insert_id<'c, E>(
         query: Query<'c, Self, <Self as Database>::Arguments>,
         executor: E,
-    ) -> impl Future<Output = Result<i64, sqlx::Error>> + Send + 'c
+    ) -> Result<i64, sqlx::Error>
     where
         E: Executor<'c, Database = Self> + 'c,
     {
-        async move {
-            let id = query.execute(executor).await?.last_insert_id();
-            i64::try_from(id).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-        }
+        let id = query.execute(executor).await?.last_insert_id();
+        i64::try_from(id).map_err(|e| sqlx::Error::Decode(Box::new(e)))
     }
 }
 
 impl InsertId for Postgres {
-    fn insert_id<'c, E>(
+    async fn insert_id<'c, E>(
         query: Query<'c, Self, <Self as Database>::Arguments>,
         executor: E,
-    ) -> impl Future<Output = Result<i64, sqlx::Error>> + Send + 'c
+    ) -> Result<i64, sqlx::Error>
     where
         E: Executor<'c, Database = Self> + 'c,
     {
-        async move { query.fetch_one(executor).await?.try_get::<i64, _>(0) }
+        query.fetch_one(executor).await?.try_get::<i64, _>(0)
     }
 }
 
@@ -213,7 +211,11 @@ pub(crate) async fn open(o: &StoreOptions, r: &Resolved) -> Result<Pools, StoreE
             enable_wal(&write, o.busy_timeout)
                 .await
                 .map_err(connect_err)?;
-            let readers = if o.max_open_conn == 0 { 4 } else { o.max_open_conn };
+            let readers = if o.max_open_conn == 0 {
+                4
+            } else {
+                o.max_open_conn
+            };
             let read = pool_options::<Sqlite>(o)
                 .max_connections(readers)
                 .connect_lazy_with(options.clone().read_only(true));
@@ -240,7 +242,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Opens (and closes) one connection outside the pool. sqlx pools keep retrying "connection
 /// refused" until the acquire timeout; connecting must instead fail fast with the real error so
 /// that the caller can log it and back off.
-async fn probe<C: ConnectOptions>(options: &C) -> Result<(), sqlx::Error> {
+async fn probe<C>(options: &C) -> Result<(), sqlx::Error>
+where
+    C: ConnectOptions,
+    C::Connection: Sized,
+{
     match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
         Ok(Ok(conn)) => {
             let _ = conn.close().await;

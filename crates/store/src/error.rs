@@ -117,7 +117,9 @@ pub(crate) const MAX_INDEXED_LEN: usize = 190;
 /// Rejects empty or over-long values for indexed string columns.
 pub(crate) fn check_indexed(what: &str, value: &str) -> Result<(), StoreError> {
     if value.is_empty() {
-        return Err(StoreError::InvalidArgument(format!("{what} must not be empty")));
+        return Err(StoreError::InvalidArgument(format!(
+            "{what} must not be empty"
+        )));
     }
     if value.chars().count() > MAX_INDEXED_LEN {
         return Err(StoreError::InvalidArgument(format!(

@@ -80,7 +80,12 @@ impl Store {
     }
 
     /// Deletes a value; false when it did not exist.
-    pub async fn kv_delete(&self, org_id: i64, namespace: &str, key: &str) -> Result<bool, StoreError> {
+    pub async fn kv_delete(
+        &self,
+        org_id: i64,
+        namespace: &str,
+        key: &str,
+    ) -> Result<bool, StoreError> {
         let sql =
             self.sql("DELETE FROM kv_store WHERE org_id = ? AND namespace = ? AND \"key\" = ?");
         dispatch!(self, pool => {
@@ -96,16 +101,23 @@ impl Store {
         org_id: i64,
         namespace: &str,
     ) -> Result<Vec<(String, KvEntry)>, StoreError> {
-        let sql = self.sql(
-            "SELECT \"key\", value, updated FROM kv_store WHERE org_id = ? AND namespace = ?",
-        );
+        let sql = self
+            .sql("SELECT \"key\", value, updated FROM kv_store WHERE org_id = ? AND namespace = ?");
         let rows = dispatch_read!(self, pool => {
             sqlx::query_as::<_, KvRow>(sql).bind(org_id).bind(namespace).fetch_all(pool).await
         })
         .map_err(query_err("kv_list"))?;
         let mut out: Vec<(String, KvEntry)> = rows
             .into_iter()
-            .map(|r| (r.key, KvEntry { value: r.value, updated: r.updated }))
+            .map(|r| {
+                (
+                    r.key,
+                    KvEntry {
+                        value: r.value,
+                        updated: r.updated,
+                    },
+                )
+            })
             .collect();
         // Sorted here: SQL ORDER BY follows the database collation, which differs by backend.
         out.sort_by(|a, b| a.0.cmp(&b.0));

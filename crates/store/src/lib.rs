@@ -10,6 +10,8 @@
 //! small internal layer expands each query once per backend and rewrites portable SQL
 //! (`?` placeholders, `"quoted"` identifiers) into each dialect.
 
+#![warn(missing_docs)]
+
 mod api_keys;
 mod auth_tokens;
 mod db;

@@ -19,8 +19,8 @@ impl Store {
         ip: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        let sql = self
-            .sql("INSERT INTO login_attempt (username, ip_address, created) VALUES (?, ?, ?)");
+        let sql =
+            self.sql("INSERT INTO login_attempt (username, ip_address, created) VALUES (?, ?, ?)");
         let (user, ip) = (key(username), truncate_indexed(ip));
         dispatch!(self, pool => {
             sqlx::query(sql).bind(&user).bind(ip).bind(now).execute(pool).await.map(|_| ())
@@ -29,8 +29,13 @@ impl Store {
     }
 
     /// Failed logins for `username` at or after `since`.
-    pub async fn count_login_attempts(&self, username: &str, since: i64) -> Result<i64, StoreError> {
-        let sql = self.sql("SELECT COUNT(*) FROM login_attempt WHERE username = ? AND created >= ?");
+    pub async fn count_login_attempts(
+        &self,
+        username: &str,
+        since: i64,
+    ) -> Result<i64, StoreError> {
+        let sql =
+            self.sql("SELECT COUNT(*) FROM login_attempt WHERE username = ? AND created >= ?");
         let user = key(username);
         dispatch_read!(self, pool => {
             sqlx::query_scalar::<_, i64>(sql).bind(&user).bind(since).fetch_one(pool).await

@@ -23,15 +23,12 @@ use crate::options::Backend;
 use crate::sql;
 
 /// Key for `pg_advisory_lock` (ASCII "wk-migr"); advisory locks are per database.
-const PG_LOCK_KEY: i64 = 0x776b_2d6d_6967_72;
+const PG_LOCK_KEY: i64 = 0x0077_6b2d_6d69_6772;
 /// How long MySQL waits for another instance's migrations before giving up.
 const MYSQL_LOCK_TIMEOUT_SECS: i64 = 300;
 
 /// Builds a [`StoreError::Migration`] for step `id`.
-fn mig_err(
-    target: &str,
-    id: &str,
-) -> impl FnOnce(sqlx::Error) -> StoreError + use<> {
+fn mig_err(target: &str, id: &str) -> impl FnOnce(sqlx::Error) -> StoreError + use<> {
     let (target, id) = (target.to_owned(), id.to_owned());
     move |e| StoreError::Migration {
         id,
@@ -91,7 +88,11 @@ fn pending(applied: Vec<String>, target: &str) -> Vec<&'static Migration> {
     let applied: HashSet<String> = applied.into_iter().collect();
     for id in &applied {
         if !MIGRATIONS.iter().any(|m| m.id == id) {
-            tracing::warn!(target, id, "database has a migration this version does not know");
+            tracing::warn!(
+                target,
+                id,
+                "database has a migration this version does not know"
+            );
         }
     }
     MIGRATIONS
@@ -124,7 +125,11 @@ async fn sqlite(pool: &SqlitePool, target: &str) -> Result<(), StoreError> {
 
 async fn postgres(pool: &PgPool, target: &str) -> Result<(), StoreError> {
     let lock_err = mig_err(target, "lock");
-    let mut conn = pool.acquire().await.map_err(mig_err(target, "lock"))?.detach();
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(mig_err(target, "lock"))?
+        .detach();
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(PG_LOCK_KEY)
         .execute(&mut conn)
@@ -152,7 +157,11 @@ async fn postgres_locked(conn: &mut PgConnection, target: &str) -> Result<(), St
 }
 
 async fn mysql(pool: &MySqlPool, target: &str) -> Result<(), StoreError> {
-    let mut conn = pool.acquire().await.map_err(mig_err(target, "lock"))?.detach();
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(mig_err(target, "lock"))?
+        .detach();
     // Named per database so that unrelated databases on one server do not wait for each other.
     let got: Option<i64> = sqlx::query_scalar(
         "SELECT GET_LOCK(LEFT(CONCAT('watchkeeper_migrations.', DATABASE()), 64), ?)",
@@ -173,9 +182,10 @@ async fn mysql(pool: &MySqlPool, target: &str) -> Result<(), StoreError> {
         });
     }
     let result = mysql_locked(&mut conn, target).await;
-    let _ = sqlx::query("SELECT RELEASE_LOCK(LEFT(CONCAT('watchkeeper_migrations.', DATABASE()), 64))")
-        .execute(&mut conn)
-        .await;
+    let _ =
+        sqlx::query("SELECT RELEASE_LOCK(LEFT(CONCAT('watchkeeper_migrations.', DATABASE()), 64))")
+            .execute(&mut conn)
+            .await;
     let _ = conn.close().await;
     result
 }

@@ -173,7 +173,10 @@ pub(crate) static MIGRATIONS: &[Migration] = &[
                 C::new("created", BigInt),
             ],
             primary_key: &[],
-            indexes: &[Index::plain(&["username", "created"]), Index::plain(&["created"])],
+            indexes: &[
+                Index::plain(&["username", "created"]),
+                Index::plain(&["created"]),
+            ],
         }),
     },
     Migration {

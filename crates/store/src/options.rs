@@ -122,7 +122,11 @@ impl Default for StoreOptions {
 
 impl fmt::Debug for StoreOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let password = if self.password.is_empty() { "" } else { "<redacted>" };
+        let password = if self.password.is_empty() {
+            ""
+        } else {
+            "<redacted>"
+        };
         f.debug_struct("StoreOptions")
             .field("backend", &self.backend)
             .field("target", &self.target())

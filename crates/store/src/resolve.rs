@@ -95,7 +95,8 @@ fn describe_url(url: &str) -> String {
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 fn scheme_backend(scheme: &str) -> Option<Backend> {
@@ -187,7 +188,9 @@ fn from_fields(o: &StoreOptions) -> Result<Connect, StoreError> {
     Ok(match o.backend {
         Backend::Sqlite => {
             if o.path.as_os_str().is_empty() {
-                return Err(StoreError::InvalidOptions("sqlite path is empty".to_owned()));
+                return Err(StoreError::InvalidOptions(
+                    "sqlite path is empty".to_owned(),
+                ));
             }
             let options = SqliteConnectOptions::new()
                 .filename(&o.path)
@@ -371,18 +374,33 @@ mod tests {
             "postgres://root@db:5432/wk"
         );
         assert_eq!(describe_url("mysql://u:p@h:3307/d"), "mysql://u@h:3307/d");
-        assert_eq!(describe_url("sqlite:///tmp/x.db?mode=rwc"), "sqlite3:/tmp/x.db");
+        assert_eq!(
+            describe_url("sqlite:///tmp/x.db?mode=rwc"),
+            "sqlite3:/tmp/x.db"
+        );
         assert_eq!(describe_url("sqlite:data/x.db"), "sqlite3:data/x.db");
     }
 
     #[test]
     fn ssl_modes() {
         assert!(matches!(pg_ssl_mode("").unwrap(), PgSslMode::Disable));
-        assert!(matches!(pg_ssl_mode("verify-full").unwrap(), PgSslMode::VerifyFull));
+        assert!(matches!(
+            pg_ssl_mode("verify-full").unwrap(),
+            PgSslMode::VerifyFull
+        ));
         assert!(pg_ssl_mode("true").is_err());
-        assert!(matches!(mysql_ssl_mode("true").unwrap(), MySqlSslMode::VerifyIdentity));
-        assert!(matches!(mysql_ssl_mode("skip-verify").unwrap(), MySqlSslMode::Required));
-        assert!(matches!(mysql_ssl_mode("false").unwrap(), MySqlSslMode::Disabled));
+        assert!(matches!(
+            mysql_ssl_mode("true").unwrap(),
+            MySqlSslMode::VerifyIdentity
+        ));
+        assert!(matches!(
+            mysql_ssl_mode("skip-verify").unwrap(),
+            MySqlSslMode::Required
+        ));
+        assert!(matches!(
+            mysql_ssl_mode("false").unwrap(),
+            MySqlSslMode::Disabled
+        ));
         assert!(mysql_ssl_mode("maybe").is_err());
     }
 }

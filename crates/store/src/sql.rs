@@ -35,7 +35,10 @@ pub(crate) fn rewrite(sql: &str, backend: Backend) -> String {
             '"' if backend == Backend::Mysql => {
                 let mut ident = String::new();
                 copy_quoted(&mut chars, &mut ident, '"', false);
-                let name = ident.strip_suffix('"').unwrap_or(&ident).replace("\"\"", "\"");
+                let name = ident
+                    .strip_suffix('"')
+                    .unwrap_or(&ident)
+                    .replace("\"\"", "\"");
                 out.push('`');
                 out.push_str(&name.replace('`', "``"));
                 out.push('`');
@@ -170,7 +173,10 @@ mod tests {
     #[test]
     fn insert_returns_id_on_postgres_only() {
         let sql = "INSERT INTO t (a) VALUES (?)";
-        assert_eq!(insert(sql, PG), "INSERT INTO t (a) VALUES ($1) RETURNING id");
+        assert_eq!(
+            insert(sql, PG),
+            "INSERT INTO t (a) VALUES ($1) RETURNING id"
+        );
         assert_eq!(insert(sql, MY), sql);
         assert_eq!(insert(sql, Backend::Sqlite), sql);
     }

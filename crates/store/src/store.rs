@@ -13,11 +13,20 @@ use crate::options::{Backend, StoreOptions};
 use crate::{migrate, resolve, sql};
 
 /// Handle to the shared database. Cloning is cheap (the pools are reference-counted).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Store {
     pub(crate) pools: Pools,
     backend: Backend,
     target: Arc<str>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
 }
 
 /// First delay of [`Store::connect_with_retry`].
@@ -126,6 +135,10 @@ impl Store {
 
     /// Picks the statement variant for this backend's upsert syntax.
     pub(crate) fn pick(&self, mysql: &'static str, others: &'static str) -> &'static str {
-        if self.backend == Backend::Mysql { mysql } else { others }
+        if self.backend == Backend::Mysql {
+            mysql
+        } else {
+            others
+        }
     }
 }

@@ -143,7 +143,11 @@ fn sqlite_options(path: PathBuf) -> StoreOptions {
 
 fn options_from_url(backend: Backend, url: &str) -> Option<StoreOptions> {
     let u = url::Url::parse(url).ok()?;
-    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     let host = match (u.host_str(), u.port()) {
         (Some(h), Some(p)) => format!("{h}:{p}"),
         (Some(h), None) => h.to_owned(),
@@ -176,8 +180,8 @@ pub async fn test_database(backend: Backend) -> Option<TestDatabase> {
     let name = unique_name();
     let mut url = url::Url::parse(&admin).unwrap_or_else(|e| panic!("bad {backend} test url: {e}"));
     url.set_path(&format!("/{name}"));
-    let options = options_from_url(backend, url.as_str())
-        .unwrap_or_else(|| panic!("bad {backend} test url"));
+    let options =
+        options_from_url(backend, url.as_str()).unwrap_or_else(|| panic!("bad {backend} test url"));
     let mut last_err = None;
     for _ in 0..5 {
         match admin_exec(backend, &admin, &create_sql(backend, &name)).await {
@@ -220,10 +224,12 @@ async fn drop_database(backend: Backend, admin_url: &str, name: &str) -> Result<
             }
             // PostgreSQL before 13 has no WITH (FORCE).
             let mut c = PgConnection::connect(admin_url).await?;
-            sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
-                .bind(name)
-                .execute(&mut c)
-                .await?;
+            sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            )
+            .bind(name)
+            .execute(&mut c)
+            .await?;
             sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\"")))
                 .execute(&mut c)
                 .await?;
@@ -239,7 +245,9 @@ async fn drop_database(backend: Backend, admin_url: &str, name: &str) -> Result<
             .await?;
             for id in ids {
                 // The session may end on its own meanwhile.
-                let _ = sqlx::raw_sql(AssertSqlSafe(format!("KILL {id}"))).execute(&mut c).await;
+                let _ = sqlx::raw_sql(AssertSqlSafe(format!("KILL {id}")))
+                    .execute(&mut c)
+                    .await;
             }
             sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
                 .execute(&mut c)
@@ -283,7 +291,7 @@ impl Drop for TestDatabase {
                         .build()
                         .map_err(|e| e.to_string())?;
                     rt.block_on(drop_database(backend, &admin_url, &name2))
-                    .map_err(|e| e.to_string())
+                        .map_err(|e| e.to_string())
                 });
                 match job.join() {
                     Ok(Ok(())) => {}

@@ -93,8 +93,16 @@ impl Store {
     /// `Conflict`; a missing org is `NotFound`.
     pub async fn create_user(&self, u: &NewUser, now: i64) -> Result<User, StoreError> {
         const OP: &str = "create_user";
-        let login = if u.login.is_empty() { &u.email } else { &u.login };
-        let email = if u.email.is_empty() { &u.login } else { &u.email };
+        let login = if u.login.is_empty() {
+            &u.email
+        } else {
+            &u.login
+        };
+        let email = if u.email.is_empty() {
+            &u.login
+        } else {
+            &u.email
+        };
         check_indexed("login", login)?;
         check_indexed("email", email)?;
         let (login_l, email_l) = (fold(login), fold(email));
@@ -179,7 +187,11 @@ impl Store {
     /// Returns the user with `u.login` (or `u.email`), creating it first if missing; the flag
     /// tells whether this call created it. Safe when several instances start at once.
     pub async fn ensure_user(&self, u: &NewUser, now: i64) -> Result<(User, bool), StoreError> {
-        let key = if u.login.is_empty() { &u.email } else { &u.login };
+        let key = if u.login.is_empty() {
+            &u.email
+        } else {
+            &u.login
+        };
         if let Some(user) = self.get_user_by_login_or_email(key).await? {
             return Ok((user, false));
         }
@@ -247,7 +259,12 @@ impl Store {
     }
 
     /// Grants or revokes server admin; false when the user does not exist.
-    pub async fn set_user_admin(&self, id: i64, is_admin: bool, now: i64) -> Result<bool, StoreError> {
+    pub async fn set_user_admin(
+        &self,
+        id: i64,
+        is_admin: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let sql = self.sql("UPDATE \"user\" SET is_admin = ?, updated = ? WHERE id = ?");
         dispatch!(self, pool => {
             sqlx::query(sql).bind(is_admin).bind(now).bind(id).execute(pool).await

@@ -37,12 +37,12 @@ impl HttpMetrics {
         let in_flight = Gauge::default();
         registry.register(
             "watchkeeper_http_request_duration_seconds",
-            "Time spent serving HTTP requests, by route, method and status code.",
+            "Time spent serving HTTP requests, by route, method and status code",
             duration.clone(),
         );
         registry.register(
             "watchkeeper_http_requests_in_flight",
-            "HTTP requests being served right now.",
+            "HTTP requests being served right now",
             in_flight.clone(),
         );
         Self {

@@ -78,7 +78,9 @@ pub(crate) async fn create_user(
         body.login.trim()
     };
     if login.is_empty() {
-        return Err(ApiError::bad_request("login: either login or email is required"));
+        return Err(ApiError::bad_request(
+            "login: either login or email is required",
+        ));
     }
     let org_id = body.org_id.unwrap_or(1);
     if state.store.get_org(org_id).await?.is_none() {

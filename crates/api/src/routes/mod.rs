@@ -20,24 +20,74 @@ pub(crate) fn table() -> RouteTable {
         .add("POST", "/login", Need::Public, login::login)
         .add("POST", "/logout", Need::Public, login::logout)
         .add("GET", "/api/user", Need::User, user::current)
-        .add("PUT", "/api/user/password", Need::User, user::change_password)
+        .add(
+            "PUT",
+            "/api/user/password",
+            Need::User,
+            user::change_password,
+        )
         .add("GET", "/api/user/orgs", Need::User, user::orgs)
-        .add("POST", "/api/user/using/{org_id}", Need::User, user::switch_org)
+        .add(
+            "POST",
+            "/api/user/using/{org_id}",
+            Need::User,
+            user::switch_org,
+        )
         .add("GET", "/api/users", Need::ServerAdmin, admin::search_users)
-        .add("GET", "/api/admin/users", Need::ServerAdmin, admin::search_users)
-        .add("POST", "/api/admin/users", Need::ServerAdmin, admin::create_user)
-        .add("DELETE", "/api/admin/users/{user_id}", Need::ServerAdmin, admin::delete_user)
-        .add("PUT", "/api/admin/users/{user_id}/password", Need::ServerAdmin, admin::set_password)
-        .add("PUT", "/api/admin/users/{user_id}/permissions", Need::ServerAdmin, admin::set_permissions)
+        .add(
+            "GET",
+            "/api/admin/users",
+            Need::ServerAdmin,
+            admin::search_users,
+        )
+        .add(
+            "POST",
+            "/api/admin/users",
+            Need::ServerAdmin,
+            admin::create_user,
+        )
+        .add(
+            "DELETE",
+            "/api/admin/users/{user_id}",
+            Need::ServerAdmin,
+            admin::delete_user,
+        )
+        .add(
+            "PUT",
+            "/api/admin/users/{user_id}/password",
+            Need::ServerAdmin,
+            admin::set_password,
+        )
+        .add(
+            "PUT",
+            "/api/admin/users/{user_id}/permissions",
+            Need::ServerAdmin,
+            admin::set_permissions,
+        )
         .add("GET", "/api/org/users", Need::Admin, org_users::list)
         .add("POST", "/api/org/users", Need::Admin, org_users::add)
-        .add("PATCH", "/api/org/users/{user_id}", Need::Admin, org_users::update)
-        .add("DELETE", "/api/org/users/{user_id}", Need::Admin, org_users::remove)
+        .add(
+            "PATCH",
+            "/api/org/users/{user_id}",
+            Need::Admin,
+            org_users::update,
+        )
+        .add(
+            "DELETE",
+            "/api/org/users/{user_id}",
+            Need::Admin,
+            org_users::remove,
+        )
         .add("GET", "/api/orgs", Need::ServerAdmin, orgs::list)
         .add("POST", "/api/orgs", Need::ServerAdmin, orgs::create)
         .add("GET", "/api/auth/keys", Need::Admin, api_keys::list)
         .add("POST", "/api/auth/keys", Need::Admin, api_keys::create)
-        .add("DELETE", "/api/auth/keys/{key_id}", Need::Admin, api_keys::delete)
+        .add(
+            "DELETE",
+            "/api/auth/keys/{key_id}",
+            Need::Admin,
+            api_keys::delete,
+        )
 }
 
 /// Current unix time in seconds.

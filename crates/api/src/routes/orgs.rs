@@ -48,5 +48,7 @@ pub(crate) async fn create(
             .add_org_user(org.id, user.id, OrgRole::Admin, now)
             .await?;
     }
-    Ok(Json(json!({ "orgId": org.id, "message": "Organization created" })))
+    Ok(Json(
+        json!({ "orgId": org.id, "message": "Organization created" }),
+    ))
 }

@@ -85,8 +85,14 @@ impl Server {
         let mut child = cmd.spawn().expect("spawn watchkeeper");
         let log = Arc::new(Mutex::new(String::new()));
         for stream in [
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
         ]
         .into_iter()
         .flatten()
@@ -179,7 +185,12 @@ pub fn browser() -> reqwest::Client {
 }
 
 /// Logs in with a JSON form and returns the session cookie value.
-pub async fn login(client: &reqwest::Client, server: &Server, user: &str, password: &str) -> String {
+pub async fn login(
+    client: &reqwest::Client,
+    server: &Server,
+    user: &str,
+    password: &str,
+) -> String {
     let r = client
         .post(server.url("/login"))
         .json(&serde_json::json!({ "user": user, "password": password }))

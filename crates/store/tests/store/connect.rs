@@ -24,12 +24,24 @@ async fn migrations_are_idempotent() {
         let db = test_database(backend).await.expect("database");
         let first = Store::connect(&db.options).await.expect("first connect");
         let second = Store::connect(&db.options).await.expect("second connect");
-        assert_eq!(first.applied_migrations().await.expect("log"), migration_ids(), "{backend}");
-        assert_eq!(second.applied_migrations().await.expect("log"), migration_ids(), "{backend}");
+        assert_eq!(
+            first.applied_migrations().await.expect("log"),
+            migration_ids(),
+            "{backend}"
+        );
+        assert_eq!(
+            second.applied_migrations().await.expect("log"),
+            migration_ids(),
+            "{backend}"
+        );
         second.close().await;
         first.close().await;
         let third = Store::connect(&db.options).await.expect("reconnect");
-        assert_eq!(third.applied_migrations().await.expect("log"), migration_ids(), "{backend}");
+        assert_eq!(
+            third.applied_migrations().await.expect("log"),
+            migration_ids(),
+            "{backend}"
+        );
         third.close().await;
     }
 }
@@ -45,10 +57,18 @@ async fn concurrent_migrations_apply_once() {
         }
         let mut stores = Vec::new();
         for task in tasks {
-            stores.push(task.await.expect("join").unwrap_or_else(|e| panic!("{backend}: {e}")));
+            stores.push(
+                task.await
+                    .expect("join")
+                    .unwrap_or_else(|e| panic!("{backend}: {e}")),
+            );
         }
         for store in &stores {
-            assert_eq!(store.applied_migrations().await.expect("log"), migration_ids(), "{backend}");
+            assert_eq!(
+                store.applied_migrations().await.expect("log"),
+                migration_ids(),
+                "{backend}"
+            );
         }
         for store in &stores {
             store.close().await;
@@ -61,7 +81,11 @@ async fn stores_on_one_database_share_state() {
     for t in test_stores().await {
         let other = Store::connect(&t.options).await.expect("second instance");
         t.kv_set(1, "ns", "k", "from-first", T0).await.expect("set");
-        let seen = other.kv_get(1, "ns", "k").await.expect("get").expect("visible");
+        let seen = other
+            .kv_get(1, "ns", "k")
+            .await
+            .expect("get")
+            .expect("visible");
         assert_eq!(seen.value, "from-first", "{}", t.backend());
         other.close().await;
     }
@@ -73,11 +97,20 @@ async fn connect_with_individual_fields() {
         if t.backend() == Backend::Sqlite {
             continue;
         }
-        let fields = StoreOptions { url: String::new(), ..t.options.clone() };
-        let store = Store::connect(&fields).await.expect("connect by host/name/user");
+        let fields = StoreOptions {
+            url: String::new(),
+            ..t.options.clone()
+        };
+        let store = Store::connect(&fields)
+            .await
+            .expect("connect by host/name/user");
         store.ping().await.expect("ping");
         assert_eq!(store.backend(), t.backend());
-        assert!(store.target().starts_with(&format!("{}://root@127.0.0.1:", t.backend())));
+        assert!(
+            store
+                .target()
+                .starts_with(&format!("{}://root@127.0.0.1:", t.backend()))
+        );
         store.close().await;
     }
 }
@@ -98,19 +131,31 @@ async fn ping_target_and_close() {
 async fn sqlite_creates_parent_dirs_and_accepts_urls() {
     let dir = std::env::temp_dir().join(format!("wk-store-test-{}", std::process::id()));
     let path = dir.join("a/b/wk.db");
-    let opts = StoreOptions { path: path.clone(), ..StoreOptions::default() };
+    let opts = StoreOptions {
+        path: path.clone(),
+        ..StoreOptions::default()
+    };
     assert_eq!(opts.target(), format!("sqlite3:{}", path.display()));
     let store = Store::connect(&opts).await.expect("connect");
     assert_eq!(store.backend(), Backend::Sqlite);
     store.close().await;
     assert!(path.exists());
 
-    let by_url = StoreOptions { url: format!("sqlite://{}", path.display()), ..StoreOptions::default() };
+    let by_url = StoreOptions {
+        url: format!("sqlite://{}", path.display()),
+        ..StoreOptions::default()
+    };
     let store = Store::connect(&by_url).await.expect("url");
-    assert_eq!(store.applied_migrations().await.expect("log"), migration_ids());
+    assert_eq!(
+        store.applied_migrations().await.expect("log"),
+        migration_ids()
+    );
     store.close().await;
 
-    let memory = StoreOptions { url: "sqlite::memory:".into(), ..StoreOptions::default() };
+    let memory = StoreOptions {
+        url: "sqlite::memory:".into(),
+        ..StoreOptions::default()
+    };
     let store = Store::connect(&memory).await.expect("memory");
     store.kv_set(1, "n", "k", "v", T0).await.expect("set");
     assert!(store.kv_get(1, "n", "k").await.expect("get").is_some());
@@ -122,12 +167,24 @@ async fn sqlite_creates_parent_dirs_and_accepts_urls() {
 async fn closed_port_fails_fast_as_connection_error() {
     for backend in [Backend::Postgres, Backend::Mysql] {
         let started = Instant::now();
-        let err = Store::connect(&closed_port(backend)).await.expect_err("closed port");
-        assert!(started.elapsed() < Duration::from_secs(5), "{backend}: took {:?}", started.elapsed());
+        let err = Store::connect(&closed_port(backend))
+            .await
+            .expect_err("closed port");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{backend}: took {:?}",
+            started.elapsed()
+        );
         assert!(err.is_connection(), "{backend}: {err:?}");
         let shown = err.to_string();
-        assert!(shown.contains(&format!("{backend}://root@127.0.0.1:1/watchkeeper")), "{shown}");
-        assert!(!shown.contains(SECRET) && !format!("{err:?}").contains(SECRET), "{shown}");
+        assert!(
+            shown.contains(&format!("{backend}://root@127.0.0.1:1/watchkeeper")),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains(SECRET) && !format!("{err:?}").contains(SECRET),
+            "{shown}"
+        );
     }
 }
 
@@ -135,19 +192,30 @@ async fn closed_port_fails_fast_as_connection_error() {
 async fn retry_stops_when_cancelled() {
     let started = Instant::now();
     let cancel = tokio::time::sleep(Duration::from_millis(1200));
-    let r = Store::connect_with_retry(&closed_port(Backend::Postgres), Duration::from_secs(2), cancel).await;
+    let r = Store::connect_with_retry(
+        &closed_port(Backend::Postgres),
+        Duration::from_secs(2),
+        cancel,
+    )
+    .await;
     assert!(matches!(r, Err(StoreError::Cancelled)), "{r:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 #[tokio::test]
 async fn retry_does_not_retry_option_errors_and_connects() {
-    let bad = StoreOptions { ssl_mode: "sometimes".into(), ..closed_port(Backend::Postgres) };
+    let bad = StoreOptions {
+        ssl_mode: "sometimes".into(),
+        ..closed_port(Backend::Postgres)
+    };
     let r = Store::connect_with_retry(&bad, Duration::from_secs(1), std::future::pending()).await;
     assert!(matches!(r, Err(StoreError::InvalidOptions(_))), "{r:?}");
 
     let dir = std::env::temp_dir().join(format!("wk-store-retry-{}", std::process::id()));
-    let ok = StoreOptions { path: dir.join("wk.db"), ..StoreOptions::default() };
+    let ok = StoreOptions {
+        path: dir.join("wk.db"),
+        ..StoreOptions::default()
+    };
     let store = Store::connect_with_retry(&ok, Duration::from_secs(1), std::future::pending())
         .await
         .expect("connects");
@@ -162,19 +230,37 @@ async fn invalid_options_are_reported() {
         url: format!("mysql://root:{SECRET}@127.0.0.1:1/x"),
         ..StoreOptions::default()
     };
-    let err = Store::connect(&mismatch).await.expect_err("scheme mismatch");
-    assert!(matches!(err, StoreError::InvalidOptions(_)) && !err.is_connection(), "{err}");
+    let err = Store::connect(&mismatch)
+        .await
+        .expect_err("scheme mismatch");
+    assert!(
+        matches!(err, StoreError::InvalidOptions(_)) && !err.is_connection(),
+        "{err}"
+    );
     assert!(!err.to_string().contains(SECRET));
 
-    let scheme = StoreOptions { url: "oracle://x".into(), ..StoreOptions::default() };
-    assert!(matches!(Store::connect(&scheme).await, Err(StoreError::InvalidOptions(_))));
+    let scheme = StoreOptions {
+        url: "oracle://x".into(),
+        ..StoreOptions::default()
+    };
+    assert!(matches!(
+        Store::connect(&scheme).await,
+        Err(StoreError::InvalidOptions(_))
+    ));
 
     let missing_ca = StoreOptions {
         ca_cert_path: Some("/nonexistent/ca.pem".into()),
         ..closed_port(Backend::Mysql)
     };
-    assert!(matches!(Store::connect(&missing_ca).await, Err(StoreError::InvalidOptions(_))));
-    assert!("sqlite3".parse::<Backend>().is_ok_and(|b| b == Backend::Sqlite));
+    assert!(matches!(
+        Store::connect(&missing_ca).await,
+        Err(StoreError::InvalidOptions(_))
+    ));
+    assert!(
+        "sqlite3"
+            .parse::<Backend>()
+            .is_ok_and(|b| b == Backend::Sqlite)
+    );
     assert!("oracle".parse::<Backend>().is_err());
 }
 
@@ -204,10 +290,16 @@ fn futures_are_send() {
     fn send<T: Send>(_: T) {}
     let opts = StoreOptions::default();
     send(Store::connect(&opts));
-    send(Store::connect_with_retry(&opts, Duration::from_secs(1), std::future::pending()));
+    send(Store::connect_with_retry(
+        &opts,
+        Duration::from_secs(1),
+        std::future::pending(),
+    ));
     let _ = |s: Store| {
         send(async move {
-            let _ = s.create_user(&crate::new_user("x", 1, wk_store::OrgRole::Viewer), 0).await;
+            let _ = s
+                .create_user(&crate::new_user("x", 1, wk_store::OrgRole::Viewer), 0)
+                .await;
             let _ = s.kv_set(1, "a", "b", "c", 0).await;
             let _ = s.rotate_auth_token(1, "a", "b", 0).await;
         })

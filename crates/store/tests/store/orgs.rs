@@ -8,16 +8,29 @@ async fn ensure_org_is_idempotent_and_keeps_sequence_usable() {
     for t in test_stores().await {
         let b = t.backend();
         let org = t.ensure_org(1, "Main Org.", T0).await.expect("ensure");
-        assert_eq!((org.id, org.name.as_str(), org.created), (1, "Main Org.", T0), "{b}");
-        let again = t.ensure_org(1, "Renamed", T0 + 5).await.expect("ensure again");
+        assert_eq!(
+            (org.id, org.name.as_str(), org.created),
+            (1, "Main Org.", T0),
+            "{b}"
+        );
+        let again = t
+            .ensure_org(1, "Renamed", T0 + 5)
+            .await
+            .expect("ensure again");
         assert_eq!(again, org, "{b}: existing org is returned unchanged");
 
         // The serial sequence must have moved past the explicit id.
-        let second = t.create_org("Second", T0).await.expect("create after ensure");
+        let second = t
+            .create_org("Second", T0)
+            .await
+            .expect("create after ensure");
         assert!(second.id > 1, "{b}");
 
         // The name belongs to org 1: ensuring another id with it is a conflict.
-        let err = t.ensure_org(7, "Main Org.", T0).await.expect_err("name taken");
+        let err = t
+            .ensure_org(7, "Main Org.", T0)
+            .await
+            .expect_err("name taken");
         assert!(matches!(err, StoreError::Conflict(_)), "{b}: {err}");
     }
 }
@@ -28,13 +41,20 @@ async fn ensure_org_concurrently() {
         let mut tasks = Vec::new();
         for _ in 0..8 {
             let store = t.store.clone();
-            tasks.push(tokio::spawn(async move { store.ensure_org(1, "Main Org.", T0).await }));
+            tasks.push(tokio::spawn(async move {
+                store.ensure_org(1, "Main Org.", T0).await
+            }));
         }
         for task in tasks {
             let org = task.await.expect("join").expect("ensure_org");
             assert_eq!(org.id, 1);
         }
-        assert_eq!(t.list_orgs().await.expect("list").len(), 1, "{}", t.backend());
+        assert_eq!(
+            t.list_orgs().await.expect("list").len(),
+            1,
+            "{}",
+            t.backend()
+        );
     }
 }
 
@@ -53,7 +73,10 @@ async fn create_get_list_orgs() {
         assert!(matches!(err, StoreError::Conflict(_)), "{b}: {err}");
         let err = t.create_org("", T0).await.expect_err("empty");
         assert!(matches!(err, StoreError::InvalidArgument(_)), "{b}: {err}");
-        let err = t.create_org(&"x".repeat(191), T0).await.expect_err("too long");
+        let err = t
+            .create_org(&"x".repeat(191), T0)
+            .await
+            .expect_err("too long");
         assert!(matches!(err, StoreError::InvalidArgument(_)), "{b}: {err}");
         // 190 multi-byte characters fit.
         t.create_org(&"é".repeat(190), T0).await.expect("190 chars");
