@@ -21,15 +21,10 @@ fn version_names_commit() {
     assert!(text.contains("commit"), "{text}");
 }
 
-#[test]
-fn check_config_reports_every_problem_with_its_place() {
-    let dir = TempDir::new("cfg");
+/// Runs `check-config` on a file with `contents`; returns the output and the file's path.
+fn check_config(dir: &TempDir, contents: &str) -> (std::process::Output, String) {
     let file = dir.path().join("custom.ini");
-    std::fs::write(
-        &file,
-        "[server]\nhttp_port = abc\n\n[database]\ntype = oracle\n\n[unified_alerting]\nmin_interval = 15s\nha_peer_timeout = 15s\n",
-    )
-    .expect("write");
+    std::fs::write(&file, contents).expect("write");
     let out = Command::new(binary())
         .args(["check-config", "--homepath"])
         .arg(dir.path())
@@ -37,9 +32,18 @@ fn check_config_reports_every_problem_with_its_place() {
         .arg(&file)
         .output()
         .expect("run");
+    (out, file.display().to_string())
+}
+
+#[test]
+fn check_config_reports_every_problem_with_its_place() {
+    let dir = TempDir::new("cfg");
+    let (out, path) = check_config(
+        &dir,
+        "[server]\nhttp_port = abc\n\n[database]\ntype = oracle\n\n[unified_alerting]\nmin_interval = 15s\nha_peer_timeout = 15s\n",
+    );
     assert!(!out.status.success(), "three mistakes must fail");
     let err = String::from_utf8_lossy(&out.stderr);
-    let path = file.display().to_string();
     for (line, section, key) in [
         (2, "[server]", "http_port"),
         (5, "[database]", "type"),
@@ -59,15 +63,7 @@ fn check_config_reports_every_problem_with_its_place() {
 #[test]
 fn check_config_accepts_defaults_and_warns_on_unknown_keys() {
     let dir = TempDir::new("cfg-ok");
-    let file = dir.path().join("custom.ini");
-    std::fs::write(&file, "[server]\nhttp_port = 3001\nno_such_key = 1\n").expect("write");
-    let out = Command::new(binary())
-        .args(["check-config", "--homepath"])
-        .arg(dir.path())
-        .arg("--config")
-        .arg(&file)
-        .output()
-        .expect("run");
+    let (out, _) = check_config(&dir, "[server]\nhttp_port = 3001\nno_such_key = 1\n");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(

@@ -421,3 +421,57 @@ async fn admin_password_from_config_and_env() {
         "password must never be logged"
     );
 }
+
+#[tokio::test]
+async fn shutdown_finishes_in_flight_requests() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut server = Server::start(&Start::default()).await;
+    let body = r#"{"user": "admin", "password": "admin"}"#;
+    let (head, tail) = body.split_at(10);
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .expect("connect");
+    let request = format!(
+        "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        body.len()
+    );
+    conn.write_all(request.as_bytes())
+        .await
+        .expect("write head");
+    // Wait until the server is handling our request: the body read is in progress.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let pid = server.pid();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !server.log().contains("shutting down") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no shutdown:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // New connections are no longer accepted once shutdown has begun.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+            .await
+            .is_err(),
+        "listener still open during shutdown"
+    );
+    // The request in flight still completes.
+    conn.write_all(tail.as_bytes()).await.expect("write tail");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).await.expect("read answer");
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "in-flight request cut off: {answer:?}"
+    );
+    let status = server.terminate(Duration::from_secs(30));
+    assert!(status.success(), "{status}; log:\n{}", server.log());
+}
