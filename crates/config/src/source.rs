@@ -59,9 +59,14 @@ impl fmt::Display for Source {
 /// Whether a key holds a secret (its name contains `password`, `secret` or `token`).
 pub fn is_secret_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["password", "secret", "token"]
+    // Settings *about* tokens (how often to rotate them, how long they live) are not secrets.
+    let is_setting_about = ["_minutes", "_interval", "_duration", "_seconds"]
         .iter()
-        .any(|word| key.contains(word))
+        .any(|suffix| key.ends_with(suffix));
+    !is_setting_about
+        && ["password", "secret", "token"]
+            .iter()
+            .any(|word| key.contains(word))
 }
 
 /// Returns `value` as it may be shown to people: `*****` for secret keys, and URLs with their
@@ -149,6 +154,8 @@ mod tests {
             ("secret_key", "abc", "*****"),
             ("SOME_TOKEN", "abc", "*****"),
             ("http_port", "3000", "3000"),
+            ("token_rotation_interval_minutes", "10", "10"),
+            ("api_key_max_seconds_to_live", "-1", "-1"),
             ("password", "", ""),
             (
                 "url",
