@@ -1,8 +1,16 @@
-//! The embedded Alertmanager, behaviour-compatible with Prometheus Alertmanager: label sets and
-//! fingerprints, matchers, time intervals, and the protobuf state shared with other instances.
-//! It knows nothing of SQL or HTTP; later slices add the alert store, routing, grouping,
-//! inhibition, silences, the notification log and the delivery pipeline.
+//! The embedded Alertmanager, behaviour-compatible with Prometheus Alertmanager. This crate owns
+//! label sets and fingerprints ([`labels`]), matchers and their string syntaxes ([`matchers`]),
+//! alerts and their ingest rules ([`alert`]), the in-memory alert store ([`alerts`]), time
+//! intervals ([`timeinterval`]), silences ([`silences`]), the notification log ([`nflog`]) and
+//! the protobuf state exchanged with other instances and Alertmanagers ([`proto`]). It knows
+//! nothing of SQL or HTTP: it hands out snapshot bytes and merges what peers send. Routing,
+//! grouping, inhibition and the delivery pipeline come next.
+
+pub mod alert;
+pub mod alerts;
 pub mod labels;
 pub mod matchers;
+pub mod nflog;
 pub mod proto;
+pub mod silences;
 pub mod timeinterval;
