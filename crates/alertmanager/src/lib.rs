@@ -1,13 +1,18 @@
 //! The embedded Alertmanager, behaviour-compatible with Prometheus Alertmanager. This crate owns
 //! label sets and fingerprints ([`labels`]), matchers and their string syntaxes ([`matchers`]),
 //! alerts and their ingest rules ([`alert`]), the in-memory alert store ([`alerts`]), time
-//! intervals ([`timeinterval`]), silences ([`silences`]), the notification log ([`nflog`]) and
-//! the protobuf state exchanged with other instances and Alertmanagers ([`proto`]). It knows
-//! nothing of SQL or HTTP: it hands out snapshot bytes and merges what peers send. Routing,
-//! grouping, inhibition and the delivery pipeline come next.
+//! intervals ([`timeinterval`]), silences ([`silences`]), the notification log ([`nflog`]), the
+//! protobuf state exchanged with other instances and Alertmanagers ([`proto`]), the
+//! Alertmanager YAML configuration ([`config`]), the route tree and group keys ([`dispatch`])
+//! and inhibition ([`inhibit`]). It knows nothing of SQL or HTTP: it hands out snapshot bytes
+//! and merges what peers send. Aggregation groups, the dispatcher and the delivery pipeline come
+//! next.
 
 pub mod alert;
 pub mod alerts;
+pub mod config;
+pub mod dispatch;
+pub mod inhibit;
 pub mod labels;
 pub mod matchers;
 pub mod nflog;

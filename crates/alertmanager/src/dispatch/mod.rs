@@ -1,0 +1,18 @@
+//! Routing and grouping (`dispatch/route.go`, the grouping half of `dispatch/dispatch.go`).
+//!
+//! [`RouteConfig`] (from the configuration) is the plain route tree; [`Route::new_tree`]
+//! applies Alertmanager's defaults and inheritance and precomputes each route's
+//! [`Route::key`], [`Route::id`] and [`Route::idx`]. [`group_labels`] and [`group_key`] derive
+//! an aggregation group's labels and its `GroupKey` (the nflog key, also sent to webhooks).
+//! Aggregation groups, their timers and the dispatcher loop are not implemented here yet.
+
+mod group;
+mod route;
+#[cfg(test)]
+mod tests;
+
+pub use group::{group_key, group_labels};
+pub use route::{
+    DEFAULT_GROUP_INTERVAL, DEFAULT_GROUP_WAIT, DEFAULT_REPEAT_INTERVAL, GroupBy, Route,
+    RouteConfig,
+};
