@@ -3,10 +3,11 @@
 //! alerts and their ingest rules ([`alert`]), the in-memory alert store ([`alerts`]), time
 //! intervals ([`timeinterval`]), silences ([`silences`]), the notification log ([`nflog`]), the
 //! protobuf state exchanged with other instances and Alertmanagers ([`proto`]), the
-//! Alertmanager YAML configuration ([`config`]), the route tree and group keys ([`dispatch`])
-//! and inhibition ([`inhibit`]). It knows nothing of SQL or HTTP: it hands out snapshot bytes
-//! and merges what peers send. Aggregation groups, the dispatcher and the delivery pipeline come
-//! next.
+//! Alertmanager YAML configuration ([`config`]), the route tree, aggregation groups and the
+//! dispatcher ([`dispatch`]), inhibition ([`inhibit`]) and the notification pipeline with the
+//! webhook integration ([`notify`]). It knows nothing of SQL or HTTP serving: it hands out
+//! snapshot bytes and merges what peers send, and talks to other instances only through
+//! `wk_cluster::Peer`.
 
 pub mod alert;
 pub mod alerts;
@@ -16,6 +17,7 @@ pub mod inhibit;
 pub mod labels;
 pub mod matchers;
 pub mod nflog;
+pub mod notify;
 pub mod proto;
 pub mod silences;
 pub mod timeinterval;
