@@ -2,8 +2,6 @@
 //! the alerts), the [`Notifier`] the dispatcher flushes into, and the [`Integration`]s (webhook,
 //! email, …) that finally send. The pipeline stages live in submodules.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -11,8 +9,8 @@ use chrono::{DateTime, Utc};
 use crate::alert::Alert;
 use crate::labels::LabelSet;
 
-/// A boxed, sendable future (the traits here are object-safe).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A boxed, sendable future (the traits here are object-safe); the same type the cluster peer uses.
+pub use wk_cluster::BoxFuture;
 
 /// Everything a flush of one aggregation group carries down the pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
