@@ -14,6 +14,7 @@ pub mod alerts;
 pub mod config;
 pub mod dispatch;
 pub mod inhibit;
+pub mod instance;
 pub mod labels;
 pub mod matchers;
 pub mod nflog;

@@ -3,6 +3,7 @@
 //! users, organizations, API tokens). Later: the alerting APIs.
 
 mod access;
+pub mod alertmanagers;
 mod authn;
 mod cookie;
 mod error;

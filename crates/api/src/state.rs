@@ -7,6 +7,7 @@ use wk_auth::AuthService;
 use wk_store::Store;
 
 use crate::ApiOptions;
+use crate::alertmanagers::Alertmanagers;
 use crate::metrics::HttpMetrics;
 
 /// Everything a handler can reach: store, auth service, options, metrics.
@@ -22,4 +23,6 @@ pub struct AppState {
     pub http_metrics: HttpMetrics,
     /// The registry `/metrics` renders.
     pub registry: Arc<Registry>,
+    /// The per-organization Alertmanagers.
+    pub alertmanagers: Arc<Alertmanagers>,
 }

@@ -75,6 +75,7 @@ async fn routes_enforce_their_requirement() {
         opts: Arc::new(ApiOptions::default()),
         http_metrics: HttpMetrics::register(&mut registry),
         registry: Arc::new(registry),
+        alertmanagers: Arc::default(),
     };
     let app = router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 9))));
     let viewer = "dmlld2VyOnZpZXdlci1wdw=="; // viewer:viewer-pw

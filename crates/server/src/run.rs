@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use axum_server::Handle;
 use prometheus_client::registry::Registry;
+use wk_api::alertmanagers::Alertmanagers;
 use wk_api::metrics::{HttpMetrics, ProcessCollector};
 use wk_api::{AppState, router};
 use wk_auth::AuthService;
@@ -92,9 +93,17 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         opts: Arc::new(options::api(&settings)),
         http_metrics,
         registry: Arc::new(registry),
+        alertmanagers: Arc::new(Alertmanagers::new(settings.server.root_url.to_string())),
     };
     let cleanup = tokio::spawn(cleanup_loop(auth));
+    let am_gc = tokio::spawn(alertmanager_gc_loop(Arc::clone(&state.alertmanagers)));
     let mut hooks = ShutdownHooks::default();
+    let ams = Arc::clone(&state.alertmanagers);
+    let am_store = store.clone();
+    hooks.register(
+        "stop alertmanagers and save their state",
+        move || async move { ams.shutdown(&am_store).await },
+    );
     let db = store.clone();
     hooks.register("close database", move || async move {
         db.close().await;
@@ -103,6 +112,7 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
 
     let served = serve(&settings, router(state), shutdown).await;
     cleanup.abort();
+    am_gc.abort();
     let failed = hooks.run(HOOKS_TIMEOUT).await;
     if !failed.is_empty() {
         tracing::warn!(hooks = ?failed, "some shutdown hooks did not complete");
@@ -169,6 +179,16 @@ async fn serve(settings: &Settings, app: axum::Router, shutdown: Shutdown) -> Re
         }
     };
     result.map_err(RunError::Serve)
+}
+
+/// Garbage-collects resolved alerts, expired silences and nflog entries of every Alertmanager
+/// (upstream's `--alerts.gc-interval`/maintenance, every 15 minutes).
+async fn alertmanager_gc_loop(ams: Arc<Alertmanagers>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(15 * 60));
+    loop {
+        tick.tick().await;
+        ams.maintenance().await;
+    }
 }
 
 async fn cleanup_loop(auth: AuthService) {

@@ -1,6 +1,7 @@
 //! The route table: every endpoint with the requirement it declares.
 
 mod admin;
+mod alertmanager_v2;
 mod api_keys;
 mod health;
 mod login;
@@ -15,6 +16,60 @@ use crate::router::RouteTable;
 /// All routes of the API.
 pub(crate) fn table() -> RouteTable {
     RouteTable::new()
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/api/v2/alerts",
+            Need::Viewer,
+            alertmanager_v2::alerts::list,
+        )
+        .add(
+            "POST",
+            "/api/alertmanager/grafana/api/v2/alerts",
+            Need::Editor,
+            alertmanager_v2::alerts::post,
+        )
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/api/v2/alerts/groups",
+            Need::Viewer,
+            alertmanager_v2::alerts::groups,
+        )
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/api/v2/silences",
+            Need::Viewer,
+            alertmanager_v2::silences::list,
+        )
+        .add(
+            "POST",
+            "/api/alertmanager/grafana/api/v2/silences",
+            Need::Editor,
+            alertmanager_v2::silences::post,
+        )
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/api/v2/silence/{id}",
+            Need::Viewer,
+            alertmanager_v2::silences::get,
+        )
+        .add(
+            "DELETE",
+            "/api/alertmanager/grafana/api/v2/silence/{id}",
+            Need::Editor,
+            alertmanager_v2::silences::delete,
+        )
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/api/v2/status",
+            Need::Viewer,
+            alertmanager_v2::status::status,
+        )
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/api/v2/receivers",
+            Need::Viewer,
+            alertmanager_v2::status::receivers,
+        )
         .add("GET", "/api/health", Need::Public, health::health)
         .add("GET", "/metrics", Need::Public, health::metrics)
         .add("POST", "/login", Need::Public, login::login)

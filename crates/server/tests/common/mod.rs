@@ -62,7 +62,12 @@ pub struct Start {
 impl Server {
     /// Starts a server; does not wait for it to be ready.
     pub fn spawn(start: &Start) -> Server {
-        let home = TempDir::new("home");
+        Self::spawn_in(start, TempDir::new("home"))
+    }
+
+    /// Starts a server on an existing homepath (e.g. one taken from a stopped server with
+    /// [`Server::take_home`]); does not wait for it to be ready.
+    pub fn spawn_in(start: &Start, home: TempDir) -> Server {
         let port = free_port();
         let mut cmd = Command::new(binary());
         cmd.arg("server")
@@ -120,6 +125,12 @@ impl Server {
         let s = Self::spawn(start);
         s.wait_healthy(Duration::from_secs(60)).await;
         s
+    }
+
+    /// Takes the homepath out of a (stopped) server, so a new one can start on it; this server
+    /// no longer deletes it.
+    pub fn take_home(&mut self) -> TempDir {
+        std::mem::replace(&mut self.home, TempDir(PathBuf::new()))
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,430 @@
+//! One organization's Alertmanager: the alert store, silences, notification log, inhibitor,
+//! notification pipeline and dispatcher wired together, with the operations the API v2 and the
+//! server need (posting and listing alerts, groups, receivers, snapshots, maintenance, stop).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use wk_cluster::Peer;
+
+use crate::alert::{Alert, PostedAlert, ingest};
+use crate::alerts::{AlertStore, SubscriptionId};
+use crate::config::{Config, ConfigError};
+use crate::dispatch::{Clock, Dispatcher, DispatcherOptions, GroupInfo, Route};
+use crate::inhibit::{InhibitRule, Inhibitor};
+use crate::labels::NameValidation;
+use crate::nflog::{self, NotificationLog};
+use crate::notify::webhook::WebhookIntegration;
+use crate::notify::{Integration, Pipeline, PipelineDeps, PipelineOptions};
+use crate::silences::{Silences, SilencesOptions};
+
+/// The configuration an organization starts with: everything goes to receiver `default`, which
+/// has no integrations, grouped by folder and alert name like Grafana.
+pub const DEFAULT_CONFIG: &str = "route:
+  receiver: default
+  group_by: [grafana_folder, alertname]
+receivers:
+  - name: default
+";
+
+/// Why an instance could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum InstanceError {
+    /// The configuration text is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// A receiver uses an integration that cannot be built yet.
+    #[error("receiver {receiver:?}: {message}")]
+    Receiver {
+        /// The receiver's name.
+        receiver: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A snapshot could not be restored.
+    #[error("restoring {what}: {message}")]
+    Restore {
+        /// `silences` or `nflog`.
+        what: &'static str,
+        /// The decoding error.
+        message: String,
+    },
+}
+
+/// Settings of an [`Alertmanager`] besides its configuration.
+#[derive(Clone)]
+pub struct InstanceOptions {
+    /// The external URL reported to receivers (`externalURL`).
+    pub external_url: String,
+    /// The cluster peer ([`wk_cluster::NilPeer`] when alone).
+    pub peer: Arc<dyn Peer>,
+    /// How long silences and nflog entries are kept after they end (120h).
+    pub retention: Duration,
+    /// How much longer each cluster position waits before notifying (15s).
+    pub peer_timeout: Duration,
+    /// Where wall-clock time comes from.
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for InstanceOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstanceOptions")
+            .field("external_url", &self.external_url)
+            .field("retention", &self.retention)
+            .field("peer_timeout", &self.peer_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InstanceOptions {
+    /// Options with the upstream defaults, a system clock and the given peer.
+    pub fn new(external_url: impl Into<String>, peer: Arc<dyn Peer>) -> Self {
+        Self {
+            external_url: external_url.into(),
+            peer,
+            retention: nflog::DEFAULT_RETENTION,
+            peer_timeout: Duration::from_secs(15),
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// The state of an alert as the API reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertState {
+    /// `active` or `suppressed`.
+    pub state: &'static str,
+    /// Ids of the active silences muting the alert.
+    pub silenced_by: Vec<String>,
+    /// Fingerprints of the alerts inhibiting it.
+    pub inhibited_by: Vec<String>,
+}
+
+/// A receiver as `GET /receivers` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiverInfo {
+    /// The receiver's name.
+    pub name: String,
+}
+
+/// One organization's Alertmanager.
+pub struct Alertmanager {
+    config: Config,
+    original: String,
+    resolve_timeout: TimeDelta,
+    clock: Clock,
+    started_at: DateTime<Utc>,
+    route: Arc<Route>,
+    store: Arc<AlertStore>,
+    silences: Arc<Silences>,
+    nflog: Arc<NotificationLog>,
+    inhibitor: Arc<Inhibitor>,
+    dispatcher: Dispatcher,
+    subscriptions: Mutex<Vec<SubscriptionId>>,
+}
+
+impl std::fmt::Debug for Alertmanager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Alertmanager")
+            .field("alerts", &self.store.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn build_receivers(
+    config: &Config,
+    external_url: &str,
+) -> Result<HashMap<String, Vec<Arc<dyn Integration>>>, InstanceError> {
+    let mut out = HashMap::new();
+    for r in &config.receivers {
+        if !r.email_configs.is_empty() {
+            return Err(InstanceError::Receiver {
+                receiver: r.name.clone(),
+                message: "email_configs are not supported yet".into(),
+            });
+        }
+        let mut integrations: Vec<Arc<dyn Integration>> = Vec::new();
+        for (i, w) in r.webhook_configs.iter().enumerate() {
+            let idx = u32::try_from(i).unwrap_or(u32::MAX);
+            let hook = WebhookIntegration::new(w, idx, external_url.to_owned()).map_err(|e| {
+                InstanceError::Receiver {
+                    receiver: r.name.clone(),
+                    message: e.to_string(),
+                }
+            })?;
+            integrations.push(Arc::new(hook));
+        }
+        out.insert(r.name.clone(), integrations);
+    }
+    Ok(out)
+}
+
+impl Alertmanager {
+    /// Parses `text` and builds an instance whose `config_yaml` is that text.
+    pub fn from_yaml(text: &str, opts: InstanceOptions) -> Result<Self, InstanceError> {
+        let config = Config::from_yaml(text)?;
+        let mut am = Self::new(config, opts)?;
+        am.original = text.to_owned();
+        Ok(am)
+    }
+
+    /// Builds an instance and starts its dispatcher; must be called inside a tokio runtime.
+    pub fn new(config: Config, opts: InstanceOptions) -> Result<Self, InstanceError> {
+        let receivers = build_receivers(&config, &opts.external_url)?;
+        let retention = TimeDelta::from_std(opts.retention).unwrap_or(TimeDelta::hours(120));
+        let store = Arc::new(AlertStore::new(0));
+        let silences = Arc::new(Silences::new(SilencesOptions {
+            retention,
+            ..SilencesOptions::default()
+        }));
+        let nflog = Arc::new(NotificationLog::new(nflog::Options {
+            retention: opts.retention,
+        }));
+        let rules = config
+            .inhibit_rules
+            .iter()
+            .map(|r| InhibitRule {
+                source_matchers: r.source_matchers.clone(),
+                target_matchers: r.target_matchers.clone(),
+                equal: r.equal.clone(),
+                name: None,
+            })
+            .collect();
+        let inhibitor = Arc::new(Inhibitor::new(rules));
+        let inhibit_sub = inhibitor.subscribe(&store);
+        let broadcast = opts
+            .peer
+            .add_state("nfl", Arc::new(NflogState(Arc::clone(&nflog))));
+        let deps = PipelineDeps {
+            peer: Arc::clone(&opts.peer),
+            inhibitor: Arc::clone(&inhibitor),
+            silences: Arc::clone(&silences),
+            time_intervals: config
+                .time_intervals
+                .iter()
+                .map(|t| (t.name.clone(), t.clone()))
+                .collect(),
+            nflog: Arc::clone(&nflog),
+            broadcast,
+        };
+        let pipeline = Pipeline::new(
+            receivers,
+            deps,
+            PipelineOptions {
+                peer_timeout: opts.peer_timeout,
+                grafana_nflog_expiry: true,
+                ..PipelineOptions::default()
+            },
+        );
+        let route = Arc::new(Route::new_tree(&config.route));
+        let peer = Arc::clone(&opts.peer);
+        let dispatcher = Dispatcher::new(
+            Arc::clone(&route),
+            Arc::new(pipeline),
+            DispatcherOptions {
+                peer_timeout: opts.peer_timeout,
+                position: Arc::new(move || peer.position()),
+                clock: opts.clock,
+                ..DispatcherOptions::default()
+            },
+        );
+        let dispatch_sub = dispatcher.run(&store);
+        let resolve_timeout =
+            TimeDelta::from_std(config.global.resolve_timeout).unwrap_or(TimeDelta::minutes(5));
+        Ok(Self {
+            config,
+            original: String::new(),
+            resolve_timeout,
+            clock: opts.clock,
+            started_at: opts.clock.now(),
+            route,
+            store,
+            silences,
+            nflog,
+            inhibitor,
+            dispatcher,
+            subscriptions: Mutex::new(vec![inhibit_sub, dispatch_sub]),
+        })
+    }
+
+    /// The wall-clock time as this instance sees it.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Ingests posted alerts at `now`; valid ones are stored, and the error message of each
+    /// invalid one is returned.
+    pub fn put_alerts(&self, alerts: Vec<PostedAlert>, now: DateTime<Utc>) -> Vec<String> {
+        let mut errors = Vec::new();
+        for posted in alerts {
+            match ingest(posted, now, self.resolve_timeout, NameValidation::Utf8) {
+                Ok(alert) => {
+                    if let Err(e) = self.store.put(alert, now) {
+                        errors.push(e.to_string());
+                    }
+                }
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        errors
+    }
+
+    /// The state of one alert at `now`: silenced, inhibited or active.
+    pub fn alert_state(&self, alert: &Alert, now: DateTime<Utc>) -> AlertState {
+        let silenced_by = self.silences.mutes(&alert.labels, now);
+        let inhibited_by: Vec<String> = self
+            .inhibitor
+            .mutes(&alert.labels, now)
+            .map(|fp| vec![fp.to_string()])
+            .unwrap_or_default();
+        let state = if silenced_by.is_empty() && inhibited_by.is_empty() {
+            "active"
+        } else {
+            "suppressed"
+        };
+        AlertState {
+            state,
+            silenced_by,
+            inhibited_by,
+        }
+    }
+
+    /// The stored alerts selected by `filter`, with their state at the current time, sorted by
+    /// fingerprint.
+    pub fn alerts(&self, filter: impl Fn(&Alert, &AlertState) -> bool) -> Vec<(Alert, AlertState)> {
+        let now = self.now();
+        let mut list = self.store.list();
+        list.sort_by_key(Alert::fingerprint);
+        list.into_iter()
+            .filter_map(|a| {
+                let st = self.alert_state(&a, now);
+                filter(&a, &st).then_some((a, st))
+            })
+            .collect()
+    }
+
+    /// When the instance was created.
+    pub fn started_at(&self) -> DateTime<Utc> {
+        self.started_at
+    }
+
+    /// The receivers the route tree sends `labels` to, in match order, without duplicates.
+    pub fn receivers_for(&self, labels: &crate::labels::LabelSet) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in self.route.matches(labels) {
+            if !out.iter().any(|n| n == r.receiver()) {
+                out.push(r.receiver().to_owned());
+            }
+        }
+        out
+    }
+
+    /// The live aggregation groups.
+    pub fn groups(&self) -> Vec<GroupInfo> {
+        self.dispatcher.groups()
+    }
+
+    /// The silences.
+    pub fn silences(&self) -> &Arc<Silences> {
+        &self.silences
+    }
+
+    /// The alert store.
+    pub fn store(&self) -> &Arc<AlertStore> {
+        &self.store
+    }
+
+    /// The configured receivers, in configuration order.
+    pub fn receivers(&self) -> Vec<ReceiverInfo> {
+        self.config
+            .receivers
+            .iter()
+            .map(|r| ReceiverInfo {
+                name: r.name.clone(),
+            })
+            .collect()
+    }
+
+    /// The parsed configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The configuration text the instance was built from (empty if built from a [`Config`]).
+    pub fn config_yaml(&self) -> &str {
+        &self.original
+    }
+
+    /// The silences snapshot (delimited `MeshSilence`s).
+    pub fn snapshot_silences(&self) -> Vec<u8> {
+        self.silences.snapshot()
+    }
+
+    /// The notification log snapshot (delimited `MeshEntry`s).
+    pub fn snapshot_nflog(&self) -> Vec<u8> {
+        self.nflog.snapshot()
+    }
+
+    /// Restores snapshots; an empty slice leaves that state alone.
+    pub fn restore(&self, silences: &[u8], nflog: &[u8]) -> Result<(), InstanceError> {
+        let now = self.now();
+        if !silences.is_empty() {
+            self.silences
+                .load_snapshot(silences, now)
+                .map_err(|e| InstanceError::Restore {
+                    what: "silences",
+                    message: e.to_string(),
+                })?;
+        }
+        if !nflog.is_empty() {
+            self.nflog
+                .load_snapshot(nflog, now)
+                .map_err(|e| InstanceError::Restore {
+                    what: "nflog",
+                    message: e.to_string(),
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Garbage-collects resolved alerts, expired silences and nflog entries at `now`.
+    pub fn maintenance(&self, now: DateTime<Utc>) {
+        for fp in self.store.gc(now) {
+            self.silences.evict_cache(fp);
+        }
+        self.inhibitor.gc(now);
+        self.silences.gc(now);
+        self.nflog.gc(now);
+    }
+
+    /// Stops the dispatcher and unsubscribes from the store.
+    pub async fn stop(&self) {
+        self.dispatcher.stop().await;
+        let subs: Vec<SubscriptionId> = self
+            .subscriptions
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default();
+        for s in subs {
+            self.store.unsubscribe(s);
+        }
+    }
+}
+
+/// The nflog as replicated state.
+struct NflogState(Arc<NotificationLog>);
+
+impl wk_cluster::State for NflogState {
+    fn marshal(&self) -> Vec<u8> {
+        self.0.full_state()
+    }
+
+    fn merge(&self, bytes: &[u8]) -> Result<(), String> {
+        self.0
+            .merge(bytes, Utc::now())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}

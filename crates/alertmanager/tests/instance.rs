@@ -1,0 +1,183 @@
+//! The per-organization Alertmanager instance, on tokio's paused clock with a real local webhook.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use chrono::{TimeDelta, Utc};
+use wk_alertmanager::alert::PostedAlert;
+use wk_alertmanager::dispatch::Clock;
+use wk_alertmanager::instance::{Alertmanager, DEFAULT_CONFIG, InstanceOptions};
+use wk_alertmanager::matchers::{Mode, parse_matchers};
+use wk_alertmanager::silences::Silence;
+use wk_cluster::NilPeer;
+
+type Bodies = Arc<Mutex<Vec<serde_json::Value>>>;
+
+async fn serve() -> (Bodies, SocketAddr) {
+    let bodies = Bodies::default();
+    let app = Router::new()
+        .route(
+            "/hook",
+            post(
+                |State(b): State<Bodies>, axum::Json(v): axum::Json<serde_json::Value>| async move {
+                    b.lock().expect("lock").push(v);
+                    "ok"
+                },
+            ),
+        )
+        .with_state(Arc::clone(&bodies));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+    (bodies, addr)
+}
+
+fn opts() -> InstanceOptions {
+    let mut o = InstanceOptions::new("http://wk.example/", Arc::new(NilPeer));
+    o.clock = Clock::starting_at(Utc::now());
+    o
+}
+
+fn config(addr: SocketAddr) -> String {
+    format!(
+        "route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 5s
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: http://{addr}/hook
+"
+    )
+}
+
+fn posted(name: &str) -> PostedAlert {
+    PostedAlert {
+        labels: BTreeMap::from([
+            ("alertname".to_owned(), name.to_owned()),
+            ("severity".to_owned(), "page".to_owned()),
+        ]),
+        ..PostedAlert::default()
+    }
+}
+
+fn silence_for(name: &str, am: &Alertmanager) -> Silence {
+    let now = am.now();
+    Silence {
+        matcher_sets: vec![
+            parse_matchers(&format!("alertname=\"{name}\""), Mode::Utf8).expect("matchers"),
+        ],
+        starts_at: Some(now),
+        ends_at: Some(now + TimeDelta::hours(1)),
+        created_by: "tester".into(),
+        comment: "test".into(),
+        ..Silence::default()
+    }
+}
+
+/// Waits (advancing the paused clock in small steps) until `n` bodies arrived or `max` passed.
+async fn wait_for(bodies: &Bodies, n: usize, max: Duration) {
+    let step = Duration::from_millis(100);
+    let mut waited = Duration::ZERO;
+    while bodies.lock().expect("lock").len() < n && waited < max {
+        tokio::time::sleep(step).await;
+        waited += step;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn alerts_are_flushed_to_webhook_after_group_wait() {
+    let (bodies, addr) = serve().await;
+    let am = Alertmanager::from_yaml(&config(addr), opts()).expect("instance");
+    let errors = am.put_alerts(vec![posted("Test"), PostedAlert::default()], am.now());
+    assert_eq!(errors, vec!["at least one label pair required".to_owned()]);
+    assert_eq!(am.alerts(|_, _| true).len(), 1);
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        bodies.lock().expect("lock").is_empty(),
+        "sent before group_wait"
+    );
+    wait_for(&bodies, 1, Duration::from_secs(10)).await;
+    let got = bodies.lock().expect("lock").clone();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["receiver"], "hook");
+    assert_eq!(got[0]["alerts"][0]["labels"]["alertname"], "Test");
+    assert_eq!(am.groups().len(), 1);
+    assert_eq!(am.receivers()[0].name, "hook");
+    assert!(am.config_yaml().contains("webhook_configs"));
+    am.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn silence_suppresses_notifications() {
+    let (bodies, addr) = serve().await;
+    let am = Alertmanager::from_yaml(&config(addr), opts()).expect("instance");
+    let id = am
+        .silences()
+        .set(silence_for("Muted", &am), am.now())
+        .expect("silence")
+        .id;
+    am.put_alerts(vec![posted("Muted")], am.now());
+    let listed = am.alerts(|_, _| true);
+    assert_eq!(listed[0].1.state, "suppressed");
+    assert_eq!(listed[0].1.silenced_by, vec![id]);
+
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert!(bodies.lock().expect("lock").is_empty());
+    am.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn snapshot_restore_round_trip() {
+    let (bodies, addr) = serve().await;
+    let am = Alertmanager::from_yaml(&config(addr), opts()).expect("instance");
+    let id = am
+        .silences()
+        .set(silence_for("X", &am), am.now())
+        .expect("silence")
+        .id;
+    am.put_alerts(vec![posted("Y")], am.now());
+    wait_for(&bodies, 1, Duration::from_secs(10)).await;
+    assert_eq!(bodies.lock().expect("lock").len(), 1);
+    let sil = am.snapshot_silences();
+    let nfl = am.snapshot_nflog();
+    assert!(!nfl.is_empty());
+    am.stop().await;
+
+    let fresh = Alertmanager::from_yaml(DEFAULT_CONFIG, opts()).expect("instance");
+    fresh.restore(&sil, &nfl).expect("restore");
+    assert_eq!(fresh.silences().get(&id).expect("restored").comment, "test");
+    assert_eq!(fresh.snapshot_nflog(), nfl);
+    assert_eq!(fresh.snapshot_silences(), sil);
+    fresh.stop().await;
+}
+
+#[tokio::test]
+async fn email_receivers_are_rejected() {
+    let text = "route:
+  receiver: mail
+receivers:
+  - name: mail
+    email_configs:
+      - to: a@example.com
+        from: b@example.com
+        smarthost: localhost:25
+";
+    let err = Alertmanager::from_yaml(text, opts()).expect_err("email");
+    assert!(
+        err.to_string()
+            .contains("email_configs are not supported yet"),
+        "{err}"
+    );
+}
