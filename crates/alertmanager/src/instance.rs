@@ -3,11 +3,11 @@
 //! server need (posting and listing alerts, groups, receivers, snapshots, maintenance, stop).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use wk_cluster::Peer;
+use wk_cluster::{Channel, Peer};
 
 use crate::alert::{Alert, PostedAlert, ingest};
 use crate::alerts::{AlertStore, SubscriptionId};
@@ -109,20 +109,29 @@ pub struct ReceiverInfo {
     pub name: String,
 }
 
-/// One organization's Alertmanager.
-pub struct Alertmanager {
+/// The parts built from a configuration, replaced as a whole by [`Alertmanager::apply_config`].
+struct Runtime {
     config: Config,
     original: String,
     resolve_timeout: TimeDelta,
+    route: Arc<Route>,
+    inhibitor: Arc<Inhibitor>,
+    dispatcher: Arc<Dispatcher>,
+    subscriptions: Mutex<Vec<SubscriptionId>>,
+}
+
+/// One organization's Alertmanager.
+pub struct Alertmanager {
+    opts: InstanceOptions,
     clock: Clock,
     started_at: DateTime<Utc>,
-    route: Arc<Route>,
     store: Arc<AlertStore>,
     silences: Arc<Silences>,
     nflog: Arc<NotificationLog>,
-    inhibitor: Arc<Inhibitor>,
-    dispatcher: Dispatcher,
-    subscriptions: Mutex<Vec<SubscriptionId>>,
+    broadcast: Arc<dyn Channel>,
+    runtime: RwLock<Arc<Runtime>>,
+    /// Serializes configuration changes.
+    apply_lock: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Alertmanager {
@@ -166,7 +175,9 @@ impl Alertmanager {
     pub fn from_yaml(text: &str, opts: InstanceOptions) -> Result<Self, InstanceError> {
         let config = Config::from_yaml(text)?;
         let mut am = Self::new(config, opts)?;
-        am.original = text.to_owned();
+        if let Some(rt) = Arc::get_mut(am.runtime.get_mut().unwrap_or_else(|e| e.into_inner())) {
+            rt.original = text.to_owned();
+        }
         Ok(am)
     }
 
@@ -182,71 +193,51 @@ impl Alertmanager {
         let nflog = Arc::new(NotificationLog::new(nflog::Options {
             retention: opts.retention,
         }));
-        let rules = config
-            .inhibit_rules
-            .iter()
-            .map(|r| InhibitRule {
-                source_matchers: r.source_matchers.clone(),
-                target_matchers: r.target_matchers.clone(),
-                equal: r.equal.clone(),
-                name: None,
-            })
-            .collect();
-        let inhibitor = Arc::new(Inhibitor::new(rules));
-        let inhibit_sub = inhibitor.subscribe(&store);
         let broadcast = opts
             .peer
             .add_state("nfl", Arc::new(NflogState(Arc::clone(&nflog))));
-        let deps = PipelineDeps {
-            peer: Arc::clone(&opts.peer),
-            inhibitor: Arc::clone(&inhibitor),
-            silences: Arc::clone(&silences),
-            time_intervals: config
-                .time_intervals
-                .iter()
-                .map(|t| (t.name.clone(), t.clone()))
-                .collect(),
-            nflog: Arc::clone(&nflog),
-            broadcast,
+        let shared = Shared {
+            store: &store,
+            silences: &silences,
+            nflog: &nflog,
+            broadcast: &broadcast,
         };
-        let pipeline = Pipeline::new(
-            receivers,
-            deps,
-            PipelineOptions {
-                peer_timeout: opts.peer_timeout,
-                grafana_nflog_expiry: true,
-                ..PipelineOptions::default()
-            },
-        );
-        let route = Arc::new(Route::new_tree(&config.route));
-        let peer = Arc::clone(&opts.peer);
-        let dispatcher = Dispatcher::new(
-            Arc::clone(&route),
-            Arc::new(pipeline),
-            DispatcherOptions {
-                peer_timeout: opts.peer_timeout,
-                position: Arc::new(move || peer.position()),
-                clock: opts.clock,
-                ..DispatcherOptions::default()
-            },
-        );
-        let dispatch_sub = dispatcher.run(&store);
-        let resolve_timeout =
-            TimeDelta::from_std(config.global.resolve_timeout).unwrap_or(TimeDelta::minutes(5));
+        let runtime = build_runtime(&opts, &shared, config, String::new(), receivers);
         Ok(Self {
-            config,
-            original: String::new(),
-            resolve_timeout,
             clock: opts.clock,
             started_at: opts.clock.now(),
-            route,
+            opts,
             store,
             silences,
             nflog,
-            inhibitor,
-            dispatcher,
-            subscriptions: Mutex::new(vec![inhibit_sub, dispatch_sub]),
+            broadcast,
+            runtime: RwLock::new(Arc::new(runtime)),
+            apply_lock: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Replaces the configuration: stops the old dispatcher, then builds and starts a new
+    /// inhibitor, pipeline and dispatcher. Alerts, silences and the notification log are kept;
+    /// aggregation groups are rebuilt from the stored alerts (like upstream's reload). On error
+    /// (a receiver cannot be built) nothing changes.
+    pub async fn apply_config(&self, config: Config, text: &str) -> Result<(), InstanceError> {
+        let receivers = build_receivers(&config, &self.opts.external_url)?;
+        let _guard = self.apply_lock.lock().await;
+        let old = self.current();
+        stop_runtime(&old, &self.store).await;
+        let shared = Shared {
+            store: &self.store,
+            silences: &self.silences,
+            nflog: &self.nflog,
+            broadcast: &self.broadcast,
+        };
+        let runtime = build_runtime(&self.opts, &shared, config, text.to_owned(), receivers);
+        *self.runtime.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(runtime);
+        Ok(())
+    }
+
+    fn current(&self) -> Arc<Runtime> {
+        Arc::clone(&self.runtime.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The wall-clock time as this instance sees it.
@@ -258,8 +249,9 @@ impl Alertmanager {
     /// invalid one is returned.
     pub fn put_alerts(&self, alerts: Vec<PostedAlert>, now: DateTime<Utc>) -> Vec<String> {
         let mut errors = Vec::new();
+        let resolve_timeout = self.current().resolve_timeout;
         for posted in alerts {
-            match ingest(posted, now, self.resolve_timeout, NameValidation::Utf8) {
+            match ingest(posted, now, resolve_timeout, NameValidation::Utf8) {
                 Ok(alert) => {
                     if let Err(e) = self.store.put(alert, now) {
                         errors.push(e.to_string());
@@ -275,6 +267,7 @@ impl Alertmanager {
     pub fn alert_state(&self, alert: &Alert, now: DateTime<Utc>) -> AlertState {
         let silenced_by = self.silences.mutes(&alert.labels, now);
         let inhibited_by: Vec<String> = self
+            .current()
             .inhibitor
             .mutes(&alert.labels, now)
             .map(|fp| vec![fp.to_string()])
@@ -313,7 +306,8 @@ impl Alertmanager {
     /// The receivers the route tree sends `labels` to, in match order, without duplicates.
     pub fn receivers_for(&self, labels: &crate::labels::LabelSet) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for r in self.route.matches(labels) {
+        let route = Arc::clone(&self.current().route);
+        for r in route.matches(labels) {
             if !out.iter().any(|n| n == r.receiver()) {
                 out.push(r.receiver().to_owned());
             }
@@ -323,7 +317,7 @@ impl Alertmanager {
 
     /// The live aggregation groups.
     pub fn groups(&self) -> Vec<GroupInfo> {
-        self.dispatcher.groups()
+        self.current().dispatcher.groups()
     }
 
     /// The silences.
@@ -338,7 +332,8 @@ impl Alertmanager {
 
     /// The configured receivers, in configuration order.
     pub fn receivers(&self) -> Vec<ReceiverInfo> {
-        self.config
+        self.current()
+            .config
             .receivers
             .iter()
             .map(|r| ReceiverInfo {
@@ -348,13 +343,14 @@ impl Alertmanager {
     }
 
     /// The parsed configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
+    pub fn config(&self) -> Config {
+        self.current().config.clone()
     }
 
-    /// The configuration text the instance was built from (empty if built from a [`Config`]).
-    pub fn config_yaml(&self) -> &str {
-        &self.original
+    /// The configuration text the instance was built from or last applied (empty if built from
+    /// a [`Config`]).
+    pub fn config_yaml(&self) -> String {
+        self.current().original.clone()
     }
 
     /// The silences snapshot (delimited `MeshSilence`s).
@@ -394,22 +390,103 @@ impl Alertmanager {
         for fp in self.store.gc(now) {
             self.silences.evict_cache(fp);
         }
-        self.inhibitor.gc(now);
+        self.current().inhibitor.gc(now);
         self.silences.gc(now);
         self.nflog.gc(now);
     }
 
     /// Stops the dispatcher and unsubscribes from the store.
     pub async fn stop(&self) {
-        self.dispatcher.stop().await;
-        let subs: Vec<SubscriptionId> = self
-            .subscriptions
-            .lock()
-            .map(|mut s| std::mem::take(&mut *s))
-            .unwrap_or_default();
-        for s in subs {
-            self.store.unsubscribe(s);
-        }
+        let _guard = self.apply_lock.lock().await;
+        stop_runtime(&self.current(), &self.store).await;
+    }
+}
+
+/// The state kept across configuration changes.
+struct Shared<'a> {
+    store: &'a Arc<AlertStore>,
+    silences: &'a Arc<Silences>,
+    nflog: &'a Arc<NotificationLog>,
+    broadcast: &'a Arc<dyn Channel>,
+}
+
+/// Builds and starts inhibitor, pipeline and dispatcher for `config` over the shared store,
+/// silences and notification log. The dispatcher builds its groups from the stored alerts.
+fn build_runtime(
+    opts: &InstanceOptions,
+    shared: &Shared<'_>,
+    config: Config,
+    original: String,
+    receivers: HashMap<String, Vec<Arc<dyn Integration>>>,
+) -> Runtime {
+    let rules = config
+        .inhibit_rules
+        .iter()
+        .map(|r| InhibitRule {
+            source_matchers: r.source_matchers.clone(),
+            target_matchers: r.target_matchers.clone(),
+            equal: r.equal.clone(),
+            name: None,
+        })
+        .collect();
+    let inhibitor = Arc::new(Inhibitor::new(rules));
+    let inhibit_sub = inhibitor.subscribe(shared.store);
+    let deps = PipelineDeps {
+        peer: Arc::clone(&opts.peer),
+        inhibitor: Arc::clone(&inhibitor),
+        silences: Arc::clone(shared.silences),
+        time_intervals: config
+            .time_intervals
+            .iter()
+            .map(|t| (t.name.clone(), t.clone()))
+            .collect(),
+        nflog: Arc::clone(shared.nflog),
+        broadcast: Arc::clone(shared.broadcast),
+    };
+    let pipeline = Pipeline::new(
+        receivers,
+        deps,
+        PipelineOptions {
+            peer_timeout: opts.peer_timeout,
+            grafana_nflog_expiry: true,
+            ..PipelineOptions::default()
+        },
+    );
+    let route = Arc::new(Route::new_tree(&config.route));
+    let peer = Arc::clone(&opts.peer);
+    let dispatcher = Dispatcher::new(
+        Arc::clone(&route),
+        Arc::new(pipeline),
+        DispatcherOptions {
+            peer_timeout: opts.peer_timeout,
+            position: Arc::new(move || peer.position()),
+            clock: opts.clock,
+            ..DispatcherOptions::default()
+        },
+    );
+    let dispatch_sub = dispatcher.run(shared.store);
+    let resolve_timeout =
+        TimeDelta::from_std(config.global.resolve_timeout).unwrap_or(TimeDelta::minutes(5));
+    Runtime {
+        config,
+        original,
+        resolve_timeout,
+        route,
+        inhibitor,
+        dispatcher: Arc::new(dispatcher),
+        subscriptions: Mutex::new(vec![inhibit_sub, dispatch_sub]),
+    }
+}
+
+async fn stop_runtime(rt: &Runtime, store: &AlertStore) {
+    rt.dispatcher.stop().await;
+    let subs: Vec<SubscriptionId> = rt
+        .subscriptions
+        .lock()
+        .map(|mut s| std::mem::take(&mut *s))
+        .unwrap_or_default();
+    for s in subs {
+        store.unsubscribe(s);
     }
 }
 

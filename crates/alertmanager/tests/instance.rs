@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::routing::post;
 use chrono::{TimeDelta, Utc};
 use wk_alertmanager::alert::PostedAlert;
+use wk_alertmanager::config::grafana::PostableUserConfig;
 use wk_alertmanager::dispatch::Clock;
 use wk_alertmanager::instance::{Alertmanager, DEFAULT_CONFIG, InstanceOptions};
 use wk_alertmanager::matchers::{Mode, parse_matchers};
@@ -180,4 +181,101 @@ receivers:
             .contains("email_configs are not supported yet"),
         "{err}"
     );
+}
+
+fn grafana_config(addr: SocketAddr) -> String {
+    serde_json::json!({
+        "template_files": {},
+        "alertmanager_config": {
+            "route": {"receiver": "cp", "group_by": ["alertname"], "group_wait": "1s"},
+            "receivers": [{"name": "cp", "grafana_managed_receiver_configs": [{
+                "uid": "u1", "name": "cp", "type": "webhook", "disableResolveMessage": false,
+                "settings": {"url": format!("http://{addr}/hook"), "httpMethod": "POST",
+                             "username": "user", "maxAlerts": "0"},
+                "secureSettings": {"password": "pw"}
+            }]}]
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test(start_paused = true)]
+async fn apply_config_keeps_alerts_and_silences_and_uses_new_route() {
+    let (bodies, addr) = serve().await;
+    let am = Alertmanager::from_yaml(DEFAULT_CONFIG, opts()).expect("instance");
+    am.put_alerts(vec![posted("Kept")], am.now());
+    let silence_id = am
+        .silences()
+        .set(silence_for("Other", &am), am.now())
+        .expect("silence")
+        .id;
+    let text = grafana_config(addr);
+    let config = PostableUserConfig::from_json(&text)
+        .expect("parse")
+        .to_config()
+        .expect("convert");
+    let hook = &config.receivers[0].webhook_configs[0];
+    let basic = hook.http_config.basic_auth.as_ref().expect("basic auth");
+    assert_eq!(basic.username, "user");
+    assert_eq!(basic.password.as_deref(), Some("pw"));
+    am.apply_config(config, &text).await.expect("apply");
+
+    assert_eq!(am.config_yaml(), text);
+    assert_eq!(am.receivers()[0].name, "cp");
+    assert_eq!(am.alerts(|_, _| true).len(), 1, "alerts kept");
+    assert!(am.silences().get(&silence_id).is_some(), "silences kept");
+    // The stored alert is regrouped under the new route and sent to the new contact point.
+    wait_for(&bodies, 1, Duration::from_secs(10)).await;
+    let got = bodies.lock().expect("lock").clone();
+    assert_eq!(got[0]["receiver"], "cp");
+    assert_eq!(got[0]["alerts"][0]["labels"]["alertname"], "Kept");
+    am.stop().await;
+}
+
+#[test]
+fn grafana_config_errors() {
+    let err = |text: &str| {
+        PostableUserConfig::from_json(text)
+            .and_then(|c| c.to_config())
+            .expect_err("rejected")
+            .to_string()
+    };
+    let slack = serde_json::json!({"alertmanager_config": {
+        "route": {"receiver": "r"},
+        "receivers": [{"name": "r", "grafana_managed_receiver_configs": [
+            {"type": "slack", "settings": {}}]}]}})
+    .to_string();
+    assert!(
+        err(&slack).contains("contact point type slack is not supported yet"),
+        "{}",
+        err(&slack)
+    );
+    assert!(err("route:\n  receiver: default\n").contains("invalid configuration JSON"));
+    let missing = serde_json::json!({"alertmanager_config": {
+        "route": {"receiver": "nope"}, "receivers": [{"name": "r"}]}})
+    .to_string();
+    assert!(err(&missing).contains("nope"), "{}", err(&missing));
+    let bearer = serde_json::json!({"alertmanager_config": {
+        "route": {"receiver": "r"},
+        "receivers": [{"name": "r", "grafana_managed_receiver_configs": [
+            {"type": "webhook", "disableResolveMessage": true,
+             "settings": {"url": "http://x/", "authorization_scheme": "Token", "maxAlerts": 3},
+             "secureSettings": {"authorization_credentials": "c"}}]}]}})
+    .to_string();
+    let c = PostableUserConfig::from_json(&bearer)
+        .expect("parse")
+        .to_config()
+        .expect("convert");
+    let w = &c.receivers[0].webhook_configs[0];
+    assert!(!w.send_resolved);
+    assert_eq!(w.max_alerts, 3);
+    let auth = w.http_config.authorization.as_ref().expect("authorization");
+    assert_eq!(auth.kind.as_deref(), Some("Token"));
+    assert_eq!(auth.credentials.as_deref(), Some("c"));
+    let default =
+        PostableUserConfig::from_json(wk_alertmanager::config::grafana::DEFAULT_GRAFANA_CONFIG)
+            .expect("parse")
+            .to_config()
+            .expect("default converts");
+    assert_eq!(default.receivers[0].name, "default");
 }

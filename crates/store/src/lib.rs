@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+mod alert_configuration;
 mod api_keys;
 mod auth_tokens;
 mod db;
@@ -33,6 +34,7 @@ mod users;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use alert_configuration::AlertConfiguration;
 pub use api_keys::{ApiKey, NewApiKey};
 pub use auth_tokens::{AuthToken, NewAuthToken};
 pub use error::StoreError;

@@ -197,6 +197,24 @@ pub(crate) static MIGRATIONS: &[Migration] = &[
             indexes: &[Index::unique(&["org_id", "namespace", "key"])],
         }),
     },
+    Migration {
+        id: "0008_create_alert_configuration",
+        description: "create table alert_configuration (every saved version kept as history)",
+        step: Step::CreateTable(Table {
+            name: "alert_configuration",
+            columns: &[
+                C::new("id", Id),
+                C::new("org_id", BigInt),
+                C::new("alertmanager_configuration", LargeText),
+                C::new("configuration_hash", Varchar(32)),
+                C::new("configuration_version", Varchar(3)),
+                C::new("created_at", BigInt),
+                C::new("is_default", Bool).default(FALSE),
+            ],
+            primary_key: &[],
+            indexes: &[Index::plain(&["org_id", "id"])],
+        }),
+    },
 ];
 
 #[cfg(test)]

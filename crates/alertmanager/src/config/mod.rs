@@ -11,6 +11,7 @@
 mod duration;
 mod error;
 mod global;
+pub mod grafana;
 mod http;
 mod inhibit;
 mod receiver;

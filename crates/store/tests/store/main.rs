@@ -1,5 +1,6 @@
 //! Store tests; every test runs on each available backend (see `wk_store::testing`).
 
+mod alert_configuration;
 mod api_keys;
 mod auth_tokens;
 mod connect;
