@@ -181,6 +181,25 @@ impl Alertmanager {
         Ok(am)
     }
 
+    /// Builds an instance from a parsed configuration and the text it came from (reported by
+    /// [`Alertmanager::config_yaml`]).
+    pub fn with_text(
+        config: Config,
+        text: &str,
+        opts: InstanceOptions,
+    ) -> Result<Self, InstanceError> {
+        let mut am = Self::new(config, opts)?;
+        if let Some(rt) = Arc::get_mut(am.runtime.get_mut().unwrap_or_else(|e| e.into_inner())) {
+            rt.original = text.to_owned();
+        }
+        Ok(am)
+    }
+
+    /// Checks that every receiver of `config` can be built, without changing anything.
+    pub fn validate_receivers(&self, config: &Config) -> Result<(), InstanceError> {
+        build_receivers(config, &self.opts.external_url).map(|_| ())
+    }
+
     /// Builds an instance and starts its dispatcher; must be called inside a tokio runtime.
     pub fn new(config: Config, opts: InstanceOptions) -> Result<Self, InstanceError> {
         let receivers = build_receivers(&config, &opts.external_url)?;

@@ -97,6 +97,11 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     };
     let cleanup = tokio::spawn(cleanup_loop(auth));
     let am_gc = tokio::spawn(alertmanager_gc_loop(Arc::clone(&state.alertmanagers)));
+    let am_sync = tokio::spawn(alertmanager_config_sync_loop(
+        Arc::clone(&state.alertmanagers),
+        store.clone(),
+        settings.unified_alerting.alertmanager_config_poll_interval,
+    ));
     let mut hooks = ShutdownHooks::default();
     let ams = Arc::clone(&state.alertmanagers);
     let am_store = store.clone();
@@ -113,6 +118,7 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     let served = serve(&settings, router(state), shutdown).await;
     cleanup.abort();
     am_gc.abort();
+    am_sync.abort();
     let failed = hooks.run(HOOKS_TIMEOUT).await;
     if !failed.is_empty() {
         tracing::warn!(hooks = ?failed, "some shutdown hooks did not complete");
@@ -188,6 +194,16 @@ async fn alertmanager_gc_loop(ams: Arc<Alertmanagers>) {
     loop {
         tick.tick().await;
         ams.maintenance().await;
+    }
+}
+
+/// Applies configurations other servers saved (`alertmanager_config_poll_interval`).
+async fn alertmanager_config_sync_loop(ams: Arc<Alertmanagers>, store: Store, every: Duration) {
+    let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        ams.sync(&store).await;
     }
 }
 

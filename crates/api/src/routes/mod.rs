@@ -1,6 +1,7 @@
 //! The route table: every endpoint with the requirement it declares.
 
 mod admin;
+mod alertmanager_config;
 mod alertmanager_v2;
 mod api_keys;
 mod health;
@@ -16,6 +17,24 @@ use crate::router::RouteTable;
 /// All routes of the API.
 pub(crate) fn table() -> RouteTable {
     RouteTable::new()
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/config/api/v1/alerts",
+            Need::Viewer,
+            alertmanager_config::get,
+        )
+        .add(
+            "POST",
+            "/api/alertmanager/grafana/config/api/v1/alerts",
+            Need::Editor,
+            alertmanager_config::post,
+        )
+        .add(
+            "DELETE",
+            "/api/alertmanager/grafana/config/api/v1/alerts",
+            Need::Editor,
+            alertmanager_config::delete,
+        )
         .add(
             "GET",
             "/api/alertmanager/grafana/api/v2/alerts",

@@ -1,0 +1,200 @@
+//! The Alertmanager configuration API across two servers on one PostgreSQL database: a config
+//! posted to A is shown without secrets, picked up by B through polling, and B notifies the
+//! configured webhook; an invalid config is rejected and changes nothing.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use common::{Server, Start};
+use serde_json::{Value, json};
+use wk_store::Backend;
+use wk_store::testing::{TestDatabase, test_database};
+
+const CONFIG_PATH: &str = "/api/alertmanager/grafana/config/api/v1/alerts";
+
+/// `cfg:` arguments pointing a server at a test database.
+fn db_args(db: &TestDatabase) -> Vec<String> {
+    vec![
+        "cfg:database.type=postgres".to_owned(),
+        format!("cfg:database.url={}", db.options.url),
+    ]
+}
+
+type Received = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+
+async fn record(State(got): State<Received>, headers: HeaderMap, body: String) -> &'static str {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    got.lock().expect("lock").push((auth, body));
+    "ok"
+}
+
+/// A local webhook receiver recording every POST body with its `Authorization` header.
+async fn collector() -> (String, Received) {
+    let got: Received = Arc::default();
+    let app = Router::new()
+        .route("/hook", post(record))
+        .with_state(Arc::clone(&got));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind collector");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/hook"), got)
+}
+
+async fn get_config(http: &reqwest::Client, s: &Server) -> Value {
+    let r = http
+        .get(s.url(CONFIG_PATH))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .await
+        .expect("get config");
+    assert_eq!(r.status(), 200, "log:\n{}", s.log());
+    r.json().await.expect("config json")
+}
+
+fn first_contact(cfg: &Value) -> &Value {
+    &cfg["alertmanager_config"]["receivers"][0]["grafana_managed_receiver_configs"][0]
+}
+
+#[tokio::test]
+async fn config_is_saved_shared_and_applied() {
+    let Some(db) = test_database(Backend::Postgres).await else {
+        return;
+    };
+    let (hook_url, got) = collector().await;
+    let mut args = db_args(&db);
+    args.push("cfg:unified_alerting.alertmanager_config_poll_interval=1s".to_owned());
+    let start = Start {
+        args,
+        ..Start::default()
+    };
+    let a = Server::spawn(&start);
+    let b = Server::spawn(&start);
+    a.wait_healthy(Duration::from_secs(90)).await;
+    b.wait_healthy(Duration::from_secs(90)).await;
+    let http = reqwest::Client::new();
+
+    // B creates its instance with the default configuration before A saves a new one.
+    let before = get_config(&http, &b).await;
+    assert_eq!(
+        before["alertmanager_config"]["route"]["receiver"], "default",
+        "{before}"
+    );
+
+    let config = json!({
+        "template_files": {},
+        "alertmanager_config": {
+            "route": {"receiver": "collector", "group_by": ["alertname"], "group_wait": "1s"},
+            "receivers": [{
+                "name": "collector",
+                "grafana_managed_receiver_configs": [{
+                    "uid": "c1", "name": "collector", "type": "webhook",
+                    "settings": {"url": hook_url, "username": "collector", "password": "s3cret"}
+                }]
+            }]
+        }
+    });
+    let r = http
+        .post(a.url(CONFIG_PATH))
+        .basic_auth("admin", Some("admin"))
+        .json(&config)
+        .send()
+        .await
+        .expect("post config");
+    assert_eq!(r.status(), 202, "log:\n{}", a.log());
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["message"], "configuration created");
+
+    // A shows it without the password.
+    let shown = get_config(&http, &a).await;
+    let contact = first_contact(&shown);
+    assert_eq!(contact["secureFields"]["password"], true, "{shown}");
+    assert!(contact["settings"].get("password").is_none(), "{shown}");
+    assert_eq!(contact["settings"]["username"], "collector", "{shown}");
+    assert!(!shown.to_string().contains("s3cret"), "{shown}");
+
+    // B picks it up by polling.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let cfg = get_config(&http, &b).await;
+        if cfg["alertmanager_config"]["receivers"][0]["name"] == "collector" {
+            assert_eq!(first_contact(&cfg)["secureFields"]["password"], true);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "B never picked up the configuration: {cfg}; log:\n{}",
+            b.log()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // An alert posted to B reaches the collector with basic auth.
+    let r = http
+        .post(b.url("/api/alertmanager/grafana/api/v2/alerts"))
+        .basic_auth("admin", Some("admin"))
+        .json(&json!([{"labels": {"alertname": "ConfigShared", "team": "x"}}]))
+        .send()
+        .await
+        .expect("post alert");
+    assert_eq!(r.status(), 200, "log:\n{}", b.log());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = got.lock().expect("lock").iter().find_map(|(auth, body)| {
+            let has = body["version"] == "4"
+                && body["alerts"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x["labels"]["alertname"] == "ConfigShared"));
+            has.then(|| auth.clone())
+        });
+        if let Some(auth) = found {
+            assert_eq!(auth.as_deref(), Some("Basic Y29sbGVjdG9yOnMzY3JldA=="));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no notification; got {:?}; log:\n{}",
+            got.lock().expect("lock"),
+            b.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // An invalid configuration is rejected and changes nothing.
+    let bad = json!({
+        "alertmanager_config": {
+            "route": {"receiver": "nobody"},
+            "receivers": [{"name": "collector", "grafana_managed_receiver_configs": []}]
+        }
+    });
+    let r = http
+        .post(a.url(CONFIG_PATH))
+        .basic_auth("admin", Some("admin"))
+        .json(&bad)
+        .send()
+        .await
+        .expect("post bad config");
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.expect("json");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nobody")),
+        "{body}"
+    );
+    let after = get_config(&http, &a).await;
+    assert_eq!(after, shown);
+}
