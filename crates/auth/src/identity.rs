@@ -39,13 +39,4 @@ impl Identity {
     pub fn has_role(&self, role: OrgRole) -> bool {
         self.is_server_admin || self.role >= role
     }
-
-    /// The login of the user, or `api-key:<id>` for API tokens; used in logs.
-    pub fn principal(&self) -> String {
-        match (&self.user, &self.method) {
-            (Some(u), _) => u.login.clone(),
-            (None, AuthMethod::ApiKey { key_id }) => format!("api-key:{key_id}"),
-            (None, _) => "anonymous".to_string(),
-        }
-    }
 }

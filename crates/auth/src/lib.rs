@@ -15,7 +15,7 @@ pub use error::AuthError;
 pub use identity::{AuthMethod, Identity};
 pub use options::AuthOptions;
 pub use password::{hash_password, verify_password};
-pub use service::{AuthService, CreatedApiKey, hash_new_password};
+pub use service::{AuthService, CreatedApiKey, hash_new_password, unix_now};
 pub use sessions::{SessionLookup, SessionToken};
 pub use token::{hash_token, random_token};
 pub use wk_store::OrgRole;

@@ -47,7 +47,8 @@ impl std::fmt::Debug for AuthService {
     }
 }
 
-fn unix_now() -> i64 {
+/// Current unix time in seconds (the unit every stored time uses).
+pub fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -72,11 +73,6 @@ impl AuthService {
     /// The options in force.
     pub fn options(&self) -> &AuthOptions {
         &self.opts
-    }
-
-    /// The store the service works on.
-    pub fn store(&self) -> &Store {
-        &self.store
     }
 
     fn now(&self) -> i64 {

@@ -1,7 +1,5 @@
 //! First-start data: organization 1 "Main Org." and the initial admin user.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use wk_config::SecuritySettings;
 use wk_store::{NewUser, OrgRole, Store};
 
@@ -22,10 +20,7 @@ pub enum BootstrapError {
 /// Creates the main organization and, unless disabled, the admin user. Safe when several instances
 /// start at once; an existing admin keeps its password.
 pub async fn run(store: &Store, security: &SecuritySettings) -> Result<(), BootstrapError> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = wk_auth::unix_now();
     store.ensure_org(1, MAIN_ORG_NAME, now).await?;
     if security.disable_initial_admin_creation {
         return Ok(());

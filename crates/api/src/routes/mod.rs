@@ -166,8 +166,5 @@ pub(crate) fn table() -> RouteTable {
 
 /// Current unix time in seconds.
 fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    wk_auth::unix_now()
 }
