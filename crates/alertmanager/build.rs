@@ -6,7 +6,8 @@
 use std::error::Error;
 
 /// The schema files, relative to the crate root.
-const PROTOS: [&str; 3] = [
+const PROTOS: [&str; 4] = [
+    "proto/alerts.proto",
     "proto/cluster.proto",
     "proto/nflog.proto",
     "proto/silence.proto",

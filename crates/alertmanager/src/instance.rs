@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use wk_cluster::{Channel, Peer};
 
-use crate::alert::{Alert, PostedAlert, ingest};
+use crate::alert::{Alert, AlertStatus, PostedAlert, ingest};
 use crate::alerts::{AlertStore, SubscriptionId};
 use crate::config::{Config, ConfigError};
 use crate::dispatch::{Clock, Dispatcher, DispatcherOptions, GroupInfo, Route};
@@ -46,7 +46,7 @@ pub enum InstanceError {
     /// A snapshot could not be restored.
     #[error("restoring {what}: {message}")]
     Restore {
-        /// `silences` or `nflog`.
+        /// `silences`, `nflog` or `alerts`.
         what: &'static str,
         /// The decoding error.
         message: String,
@@ -66,6 +66,11 @@ pub struct InstanceOptions {
     pub peer_timeout: Duration,
     /// Where wall-clock time comes from.
     pub clock: Clock,
+    /// No notification before this instant (the server's start plus
+    /// `--dispatch.start-delay`); kept across configuration reloads. `None`: no delay.
+    pub dispatch_start_at: Option<tokio::time::Instant>,
+    /// The organization's metrics (detached unless set).
+    pub metrics: crate::metrics::OrgMetrics,
 }
 
 impl std::fmt::Debug for InstanceOptions {
@@ -87,6 +92,8 @@ impl InstanceOptions {
             retention: nflog::DEFAULT_RETENTION,
             peer_timeout: Duration::from_secs(15),
             clock: Clock::system(),
+            dispatch_start_at: None,
+            metrics: crate::metrics::OrgMetrics::detached(),
         }
     }
 }
@@ -100,6 +107,15 @@ pub struct AlertState {
     pub silenced_by: Vec<String>,
     /// Fingerprints of the alerts inhibiting it.
     pub inhibited_by: Vec<String>,
+}
+
+/// What [`Alertmanager::restore_alerts`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RestoredAlerts {
+    /// How many alerts were put back into the store.
+    pub restored: usize,
+    /// Why each other record was left out.
+    pub skipped: Vec<String>,
 }
 
 /// A receiver as `GET /receivers` lists it.
@@ -270,13 +286,18 @@ impl Alertmanager {
         let mut errors = Vec::new();
         let resolve_timeout = self.current().resolve_timeout;
         for posted in alerts {
+            let firing = posted.received_status(now, resolve_timeout) == AlertStatus::Firing;
+            self.opts.metrics.alert_received(firing);
             match ingest(posted, now, resolve_timeout, NameValidation::Utf8) {
                 Ok(alert) => {
                     if let Err(e) = self.store.put(alert, now) {
                         errors.push(e.to_string());
                     }
                 }
-                Err(e) => errors.push(e.to_string()),
+                Err(e) => {
+                    self.opts.metrics.alert_invalid();
+                    errors.push(e.to_string());
+                }
             }
         }
         errors
@@ -339,6 +360,30 @@ impl Alertmanager {
         self.current().dispatcher.groups()
     }
 
+    /// Names of the time intervals muting the groups of route `route_id` at `now` (the API's
+    /// `mutedBy`): every active interval when `now` is in none of them, else the mute intervals
+    /// containing `now`. Empty when not muted or the route is unknown.
+    pub fn muted_by(&self, route_id: &str, now: DateTime<Utc>) -> Vec<String> {
+        let rt = self.current();
+        let mut route = None;
+        rt.route.walk(&mut |r| {
+            if r.id() == route_id {
+                route = Some(r);
+            }
+        });
+        let Some(route) = route else {
+            return Vec::new();
+        };
+        let intervals = &rt.config.time_intervals;
+        let contains = |n: &String| intervals.iter().any(|t| &t.name == n && t.contains(now));
+        let active = route.active_time_intervals();
+        if !active.is_empty() && !active.iter().any(contains) {
+            return active.to_vec();
+        }
+        let mute = route.mute_time_intervals().iter();
+        mute.filter(|n| contains(n)).cloned().collect()
+    }
+
     /// The silences.
     pub fn silences(&self) -> &Arc<Silences> {
         &self.silences
@@ -374,12 +419,16 @@ impl Alertmanager {
 
     /// The silences snapshot (delimited `MeshSilence`s).
     pub fn snapshot_silences(&self) -> Vec<u8> {
-        self.silences.snapshot()
+        let bytes = self.silences.snapshot();
+        self.opts.metrics.silences_snapshot(bytes.len());
+        bytes
     }
 
     /// The notification log snapshot (delimited `MeshEntry`s).
     pub fn snapshot_nflog(&self) -> Vec<u8> {
-        self.nflog.snapshot()
+        let bytes = self.nflog.snapshot();
+        self.opts.metrics.nflog_snapshot(bytes.len());
+        bytes
     }
 
     /// Restores snapshots; an empty slice leaves that state alone.
@@ -404,14 +453,64 @@ impl Alertmanager {
         Ok(())
     }
 
+    /// The alerts snapshot (delimited `watchkeeper.alerts.Alert`s, sorted by fingerprint): every
+    /// stored alert plus the resolved alerts aggregation groups still hold because their resolved
+    /// notification has not gone out (the store's garbage collection drops those from the store
+    /// first). Of two versions of one alert the later `updated_at` wins. Take it before
+    /// [`Alertmanager::stop`], which drops the groups.
+    pub fn snapshot_alerts(&self) -> Vec<u8> {
+        let mut by_fp: std::collections::BTreeMap<crate::labels::Fingerprint, Alert> =
+            std::collections::BTreeMap::new();
+        let held = self.groups().into_iter().flat_map(|g| g.alerts);
+        for alert in self.store.list().into_iter().chain(held) {
+            let fp = alert.fingerprint();
+            if by_fp
+                .get(&fp)
+                .is_none_or(|a| a.updated_at < alert.updated_at)
+            {
+                by_fp.insert(fp, alert);
+            }
+        }
+        let alerts: Vec<Alert> = by_fp.into_values().collect();
+        crate::alerts::encode_alerts(&alerts)
+    }
+
+    /// Restores an alerts snapshot into the store; an empty slice restores nothing. The
+    /// dispatcher and inhibitor, subscribed to the store, route the alerts as after a reload:
+    /// a group whose alerts are older than `group_wait` flushes at once and the notification log
+    /// dedups what was already sent. Call it after [`Alertmanager::restore`], so the log is in
+    /// place before that flush.
+    pub fn restore_alerts(&self, bytes: &[u8]) -> Result<RestoredAlerts, InstanceError> {
+        let decoded = crate::alerts::decode_alerts(bytes).map_err(|e| InstanceError::Restore {
+            what: "alerts",
+            message: e.to_string(),
+        })?;
+        let mut out = RestoredAlerts {
+            restored: 0,
+            skipped: decoded.skipped.iter().map(ToString::to_string).collect(),
+        };
+        let now = self.now();
+        for alert in decoded.alerts {
+            match self.store.put(alert, now) {
+                Ok(_) => out.restored += 1,
+                Err(e) => out.skipped.push(e.to_string()),
+            }
+        }
+        Ok(out)
+    }
+
     /// Garbage-collects resolved alerts, expired silences and nflog entries at `now`.
     pub fn maintenance(&self, now: DateTime<Utc>) {
         for fp in self.store.gc(now) {
             self.silences.evict_cache(fp);
         }
         self.current().inhibitor.gc(now);
+        let started = std::time::Instant::now();
         self.silences.gc(now);
+        let silences_gc = started.elapsed();
         self.nflog.gc(now);
+        let nflog_gc = started.elapsed().saturating_sub(silences_gc);
+        self.opts.metrics.maintenance(nflog_gc, silences_gc);
     }
 
     /// Stops the dispatcher and unsubscribes from the store.
@@ -470,7 +569,8 @@ fn build_runtime(
             grafana_nflog_expiry: true,
             ..PipelineOptions::default()
         },
-    );
+    )
+    .with_metrics(opts.metrics.clone());
     let route = Arc::new(Route::new_tree(&config.route));
     let peer = Arc::clone(&opts.peer);
     let dispatcher = Dispatcher::new(
@@ -480,6 +580,8 @@ fn build_runtime(
             peer_timeout: opts.peer_timeout,
             position: Arc::new(move || peer.position()),
             clock: opts.clock,
+            start_at: opts.dispatch_start_at,
+            metrics: opts.metrics.clone(),
             ..DispatcherOptions::default()
         },
     );

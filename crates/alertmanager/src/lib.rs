@@ -4,8 +4,8 @@
 //! intervals ([`timeinterval`]), silences ([`silences`]), the notification log ([`nflog`]), the
 //! protobuf state exchanged with other instances and Alertmanagers ([`proto`]), the
 //! Alertmanager YAML configuration ([`config`]), the route tree, aggregation groups and the
-//! dispatcher ([`dispatch`]), inhibition ([`inhibit`]) and the notification pipeline with the
-//! webhook integration ([`notify`]). It knows nothing of SQL or HTTP serving: it hands out
+//! dispatcher ([`dispatch`]), inhibition ([`inhibit`]), the notification pipeline with the
+//! webhook integration ([`notify`]) and the metrics, under upstream's names ([`metrics`]). It knows nothing of SQL or HTTP serving: it hands out
 //! snapshot bytes and merges what peers send, and talks to other instances only through
 //! `wk_cluster::Peer`.
 
@@ -17,6 +17,7 @@ pub mod inhibit;
 pub mod instance;
 pub mod labels;
 pub mod matchers;
+pub mod metrics;
 pub mod nflog;
 pub mod notify;
 pub mod proto;

@@ -1,7 +1,8 @@
 //! The configuration corpus in `tests/data/config`: every file states `# expect: valid` or
 //! `# expect: invalid <substring of our error>` on its first line, and, where Alertmanager 0.25
 //! deliberately differs (unsupported integrations), `# amtool: valid|invalid` on the second.
-//! Webhook `url_file` is accepted by us although 0.25 lacks it (later versions have it).
+//! Webhook `url_file` and `timeout` are accepted by us although 0.25 lacks them (later versions
+//! have them).
 //! With `amtool` on PATH, its accept/reject verdict must equal ours (or the override).
 
 use std::path::{Path, PathBuf};

@@ -279,3 +279,52 @@ fn grafana_config_errors() {
             .expect("default converts");
     assert_eq!(default.receivers[0].name, "default");
 }
+
+/// Receivers in the JSON form may carry Alertmanager integrations as written in Alertmanager's
+/// YAML; they are validated like YAML, and cannot be mixed with contact points.
+#[test]
+fn grafana_config_with_alertmanager_receivers() {
+    let parse = |v: serde_json::Value| {
+        PostableUserConfig::from_json(&v.to_string()).and_then(|c| c.to_config())
+    };
+    let c = parse(serde_json::json!({"alertmanager_config": {
+        "global": {"resolve_timeout": "10s"},
+        "route": {"receiver": "r"},
+        "receivers": [{"name": "r", "webhook_configs": [
+            {"url": "http://127.0.0.1:9/a", "send_resolved": false, "timeout": "500ms",
+             "max_alerts": 2}]}]}}))
+    .expect("converts");
+    assert_eq!(c.global.resolve_timeout, Duration::from_secs(10));
+    let w = &c.receivers[0].webhook_configs[0];
+    assert!(!w.send_resolved);
+    assert_eq!(w.max_alerts, 2);
+    assert_eq!(w.timeout, Some(Duration::from_millis(500)));
+
+    let bad_timeout = parse(serde_json::json!({"alertmanager_config": {
+        "route": {"receiver": "r"},
+        "receivers": [{"name": "r", "webhook_configs": [
+            {"url": "http://127.0.0.1:9/a", "timeout": "soon"}]}]}}))
+    .expect_err("bad duration")
+    .to_string();
+    assert!(
+        bad_timeout.contains("webhook_configs[0].timeout"),
+        "{bad_timeout}"
+    );
+
+    let unknown = parse(serde_json::json!({"alertmanager_config": {
+        "route": {"receiver": "r"},
+        "receivers": [{"name": "r", "webhook_config": []}]}}))
+    .expect_err("unknown key")
+    .to_string();
+    assert!(unknown.contains("webhook_config"), "{unknown}");
+
+    let mixed = parse(serde_json::json!({"alertmanager_config": {
+        "route": {"receiver": "r"},
+        "receivers": [{"name": "r",
+            "webhook_configs": [{"url": "http://127.0.0.1:9/a"}],
+            "grafana_managed_receiver_configs": [
+                {"type": "webhook", "settings": {"url": "http://127.0.0.1:9/b"}}]}]}}))
+    .expect_err("mixed")
+    .to_string();
+    assert!(mixed.contains("cannot mix"), "{mixed}");
+}

@@ -75,6 +75,7 @@ impl Integration for Recorder {
                     index: 0,
                     retry,
                     message: "boom".into(),
+                    reason: wk_alertmanager::notify::FailureReason::ServerError,
                 })
             } else {
                 Ok(())

@@ -99,6 +99,7 @@ fn config(url: String, http: HttpClientConfig, max_alerts: u64) -> WebhookConfig
         url_file: None,
         max_alerts,
         http_config: http,
+        timeout: None,
     }
 }
 
@@ -361,6 +362,41 @@ async fn connection_refused_is_retryable() {
         !msg.contains("secretpw") && !msg.contains("secretq"),
         "{msg}"
     );
+}
+
+/// A `timeout` from the configuration ends a request the server does not answer in time, as a
+/// retryable error; without it the same request succeeds.
+#[tokio::test]
+async fn configured_timeout_is_retryable() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = Router::new().route(
+        "/slow",
+        axum::routing::post(|| async {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            StatusCode::OK
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("http://{addr}/slow");
+    let cfg = WebhookConfig {
+        timeout: Some(Duration::from_millis(100)),
+        ..config(url.clone(), HttpClientConfig::default(), 0)
+    };
+    let started = std::time::Instant::now();
+    let err = send(&cfg, &two_alerts()).await.expect_err("timed out");
+    assert!(retry_of(&err), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_millis(550),
+        "{:?}",
+        started.elapsed()
+    );
+    let cfg = config(url, HttpClientConfig::default(), 0);
+    send(&cfg, &two_alerts())
+        .await
+        .expect("no timeout configured");
 }
 
 fn openssl(dir: &Path, args: &[&str]) {

@@ -1,7 +1,9 @@
 //! The per-organization Alertmanager instances, created on first use from the organization's
 //! latest stored configuration (Grafana JSON form; the default if none is stored) with their
-//! silences and notification log restored from the kvstore. [`Alertmanagers::sync`] re-reads the
-//! stored configurations and applies those whose hash changed (another server saved one).
+//! silences, notification log and alerts restored from the kvstore, which
+//! [`Alertmanagers::maintenance`] and [`Alertmanagers::shutdown`] save them to.
+//! [`Alertmanagers::sync`] re-reads the stored configurations and applies those whose hash
+//! changed (another server saved one).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,11 +13,14 @@ use tokio::sync::Mutex;
 use wk_alertmanager::config::Config;
 use wk_alertmanager::config::grafana::{DEFAULT_GRAFANA_CONFIG, PostableUserConfig};
 use wk_alertmanager::instance::{Alertmanager, InstanceOptions};
+use wk_alertmanager::metrics::Metrics;
 use wk_alertmanager::proto::{from_kvstore_base64, to_kvstore_base64};
 use wk_cluster::NilPeer;
+use wk_secrets::SecretBox;
 use wk_store::Store;
 
 use crate::ApiError;
+use crate::contact_point_secrets;
 
 /// kvstore namespace of the Alertmanager state.
 pub const KV_NAMESPACE: &str = "alertmanager";
@@ -23,12 +28,21 @@ pub const KV_NAMESPACE: &str = "alertmanager";
 pub const KV_SILENCES: &str = "silences";
 /// kvstore key of the notification log snapshot.
 pub const KV_NFLOG: &str = "notifications";
+/// kvstore key of the alerts snapshot (Watchkeeper's own; Grafana does not persist alerts).
+pub const KV_ALERTS: &str = "alerts";
+
+/// Serializes the kvstore saves of Alertmanager state, each taking its snapshot under the lock,
+/// so an older snapshot (e.g. periodic) never overwrites a newer one (e.g. after a silence
+/// change).
+static SAVE_LOCK: Mutex<()> = Mutex::const_new(());
 
 /// The registry of instances, one per organization.
-#[derive(Default)]
 pub struct Alertmanagers {
     instances: Mutex<HashMap<i64, Instance>>,
     external_url: String,
+    secrets: Arc<SecretBox>,
+    metrics: Arc<Metrics>,
+    dispatch_start_at: Option<tokio::time::Instant>,
 }
 
 /// An instance and the hash of the configuration text it runs.
@@ -42,10 +56,15 @@ pub fn config_hash(text: &str) -> String {
     hex::encode(Md5::digest(text.as_bytes()))
 }
 
-/// Why a posted configuration is rejected.
+/// Parses a configuration whose secrets are in clear text.
 fn parse(text: &str) -> Result<Config, String> {
     let user = PostableUserConfig::from_json(text).map_err(|e| e.to_string())?;
     user.to_config().map_err(|e| e.to_string())
+}
+
+/// Parses a stored configuration (secrets sealed).
+fn parse_stored(text: &str, secrets: &SecretBox) -> Result<Config, String> {
+    parse(&contact_point_secrets::reveal(text, secrets)?)
 }
 
 impl std::fmt::Debug for Alertmanagers {
@@ -62,13 +81,50 @@ async fn load(store: &Store, org_id: i64, key: &str) -> Result<Vec<u8>, String> 
     }
 }
 
+/// Saves an instance's silences, notification log and the given alerts snapshot to the
+/// kvstore; returns one message per failed write.
+async fn save_state(store: &Store, org_id: i64, am: &Alertmanager, alerts: &[u8]) -> Vec<String> {
+    let _guard = SAVE_LOCK.lock().await;
+    let now = am.now().timestamp();
+    let values = [
+        (KV_SILENCES, to_kvstore_base64(&am.snapshot_silences())),
+        (KV_NFLOG, to_kvstore_base64(&am.snapshot_nflog())),
+        (KV_ALERTS, to_kvstore_base64(alerts)),
+    ];
+    let mut errors = Vec::new();
+    for (key, value) in values {
+        if let Err(e) = store.kv_set(org_id, KV_NAMESPACE, key, &value, now).await {
+            errors.push(format!("org {org_id} {key}: {e}"));
+        }
+    }
+    errors
+}
+
 impl Alertmanagers {
-    /// An empty registry; instances report `external_url` to receivers.
-    pub fn new(external_url: impl Into<String>) -> Self {
+    /// An empty registry; instances report `external_url` to receivers, and contact point
+    /// secrets are sealed with `secrets` in the database.
+    pub fn new(external_url: impl Into<String>, secrets: SecretBox) -> Self {
         Self {
             instances: Mutex::default(),
             external_url: external_url.into(),
+            secrets: Arc::new(secrets),
+            metrics: Arc::default(),
+            dispatch_start_at: None,
         }
+    }
+
+    /// Counts every instance's activity into `metrics` (see [`crate::metrics::alertmanager`]).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Holds every instance's notifications until `delay` after now (the server's start;
+    /// `[unified_alerting] alertmanager_dispatch_start_delay`, Alertmanager's
+    /// `--dispatch.start-delay`). Instances created or reloaded later keep the same start.
+    pub fn with_dispatch_start_delay(mut self, delay: std::time::Duration) -> Self {
+        self.dispatch_start_at = (!delay.is_zero()).then(|| tokio::time::Instant::now() + delay);
+        self
     }
 
     /// The organization's instance, created (from the latest stored configuration, and restored
@@ -86,8 +142,11 @@ impl Alertmanagers {
             || DEFAULT_GRAFANA_CONFIG.to_owned(),
             |c| c.alertmanager_configuration,
         );
-        let opts = InstanceOptions::new(self.external_url.clone(), Arc::new(NilPeer));
-        let config = match parse(&text) {
+        let mut opts = InstanceOptions::new(self.external_url.clone(), Arc::new(NilPeer));
+        opts.metrics = self.metrics.org(org_id.to_string());
+        opts.dispatch_start_at = self.dispatch_start_at;
+        let am_metrics = opts.metrics.clone();
+        let config = match parse_stored(&text, &self.secrets) {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(org_id, error = %e, "stored configuration is invalid; using the default");
@@ -114,7 +173,21 @@ impl Alertmanagers {
         if let Err(e) = am.restore(&silences, &nflog) {
             tracing::warn!(org_id, error = %e, "could not restore alertmanager state");
         }
+        // After the notification log, so the first flush of the rebuilt groups dedups against it.
+        let alerts = load(store, org_id, KV_ALERTS)
+            .await
+            .map_err(|e| ApiError::internal("loading the saved alerts", &e))?;
+        match am.restore_alerts(&alerts) {
+            Ok(r) if r.skipped.is_empty() => {
+                tracing::debug!(org_id, restored = r.restored, "restored alerts");
+            }
+            Ok(r) => {
+                tracing::warn!(org_id, restored = r.restored, skipped = ?r.skipped, "some saved alerts could not be restored");
+            }
+            Err(e) => tracing::warn!(org_id, error = %e, "could not restore saved alerts"),
+        }
         let am = Arc::new(am);
+        am_metrics.track(&am);
         let hash = config_hash(&am.config_yaml());
         map.insert(
             org_id,
@@ -137,16 +210,36 @@ impl Alertmanagers {
         is_default: bool,
     ) -> Result<(), ApiError> {
         let am = self.get(store, org_id).await?;
-        let config = parse(text).map_err(ApiError::bad_request)?;
+        // Held from reading the previous version to saving the new one, so that two saves on
+        // this server do not both merge secrets from the same previous version.
+        let mut map = self.instances.lock().await;
+        let previous = store
+            .latest_alert_configuration(org_id)
+            .await
+            .map_err(|e| ApiError::internal("loading the alertmanager configuration", &e))?;
+        let prepared = contact_point_secrets::prepare(
+            text,
+            previous
+                .as_ref()
+                .map(|c| c.alertmanager_configuration.as_str()),
+            &self.secrets,
+        )
+        .map_err(ApiError::bad_request)?;
+        let config = parse(&prepared.plain).map_err(ApiError::bad_request)?;
         am.validate_receivers(&config)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let hash = config_hash(text);
-        let mut map = self.instances.lock().await;
+        let hash = config_hash(&prepared.stored);
         store
-            .save_alert_configuration(org_id, text, &hash, is_default, am.now().timestamp())
+            .save_alert_configuration(
+                org_id,
+                &prepared.stored,
+                &hash,
+                is_default,
+                am.now().timestamp(),
+            )
             .await
             .map_err(|e| ApiError::internal("saving the alertmanager configuration", &e))?;
-        am.apply_config(config, text)
+        am.apply_config(config, &prepared.stored)
             .await
             .map_err(|e| ApiError::internal("applying the alertmanager configuration", &e))?;
         if let Some(i) = map.get_mut(&org_id) {
@@ -173,7 +266,7 @@ impl Alertmanagers {
                 continue;
             }
             let text = &stored.alertmanager_configuration;
-            let result = match parse(text) {
+            let result = match parse_stored(text, &self.secrets) {
                 Ok(config) => inst
                     .am
                     .apply_config(config, text)
@@ -200,6 +293,7 @@ impl Alertmanagers {
         org_id: i64,
         am: &Alertmanager,
     ) -> Result<(), wk_store::StoreError> {
+        let _guard = SAVE_LOCK.lock().await;
         let value = to_kvstore_base64(&am.snapshot_silences());
         store
             .kv_set(
@@ -212,28 +306,16 @@ impl Alertmanagers {
             .await
     }
 
-    /// Stops every instance and saves its silences and notification log.
+    /// Stops every instance and saves its silences, notification log and alerts.
     pub async fn shutdown(&self, store: &Store) -> Result<(), String> {
-        let instances: Vec<(i64, Arc<Alertmanager>)> = self
-            .instances
-            .lock()
-            .await
-            .iter()
-            .map(|(k, v)| (*k, Arc::clone(&v.am)))
-            .collect();
         let mut errors = Vec::new();
-        for (org_id, am) in instances {
+        for (org_id, am) in self.all().await {
+            // Before stopping: stopping drops the aggregation groups, the only holders of
+            // resolved alerts whose resolved notification is still pending. A flush finishing
+            // in between is recorded in the notification log, saved after the stop.
+            let alerts = am.snapshot_alerts();
             am.stop().await;
-            if let Err(e) = Self::save_silences(store, org_id, &am).await {
-                errors.push(format!("org {org_id} silences: {e}"));
-            }
-            let nflog = to_kvstore_base64(&am.snapshot_nflog());
-            if let Err(e) = store
-                .kv_set(org_id, KV_NAMESPACE, KV_NFLOG, &nflog, am.now().timestamp())
-                .await
-            {
-                errors.push(format!("org {org_id} notifications: {e}"));
-            }
+            errors.extend(save_state(store, org_id, &am, &alerts).await);
         }
         if errors.is_empty() {
             Ok(())
@@ -242,10 +324,61 @@ impl Alertmanagers {
         }
     }
 
-    /// Runs garbage collection on every instance.
-    pub async fn maintenance(&self) {
-        for i in self.instances.lock().await.values() {
-            i.am.maintenance(i.am.now());
+    /// Garbage-collects every instance, then saves its silences, notification log and alerts
+    /// to the kvstore (upstream's maintenance: GC, then snapshot). Returns one message per
+    /// failed save; the next run or the shutdown saves again.
+    pub async fn maintenance(&self, store: &Store) -> Vec<String> {
+        let mut errors = Vec::new();
+        for (org_id, am) in self.all().await {
+            am.maintenance(am.now());
+            let alerts = am.snapshot_alerts();
+            errors.extend(save_state(store, org_id, &am, &alerts).await);
         }
+        errors
+    }
+
+    /// Creates, at server start, the instance of every organization that has saved alerts, so
+    /// that notifications pending at the last shutdown (e.g. a resolved one) go out without
+    /// waiting for the organization's first request. Returns how many were started; failures
+    /// are logged and leave the instance to be created on first use.
+    pub async fn start_saved(&self, store: &Store) -> usize {
+        let orgs = match store.list_orgs().await {
+            Ok(orgs) => orgs,
+            Err(e) => {
+                tracing::warn!(error = %e, "listing organizations to restore alertmanagers failed");
+                return 0;
+            }
+        };
+        let mut started = 0;
+        for org in orgs {
+            match store.kv_get(org.id, KV_NAMESPACE, KV_ALERTS).await {
+                Ok(Some(e)) if !e.value.is_empty() => {}
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::warn!(org_id = org.id, error = %e, "reading saved alerts failed");
+                    continue;
+                }
+            }
+            match self.get(store, org.id).await {
+                Ok(_) => started += 1,
+                Err(e) => {
+                    tracing::warn!(org_id = org.id, error = %e, "restoring the alertmanager failed");
+                }
+            }
+        }
+        started
+    }
+
+    /// Every instance, cloned out so that no database work happens under the registry lock.
+    async fn all(&self) -> Vec<(i64, Arc<Alertmanager>)> {
+        let mut all: Vec<(i64, Arc<Alertmanager>)> = self
+            .instances
+            .lock()
+            .await
+            .iter()
+            .map(|(k, v)| (*k, Arc::clone(&v.am)))
+            .collect();
+        all.sort_by_key(|(org_id, _)| *org_id);
+        all
     }
 }

@@ -5,6 +5,7 @@
 mod access;
 pub mod alertmanagers;
 mod authn;
+mod contact_point_secrets;
 mod cookie;
 mod error;
 mod json;

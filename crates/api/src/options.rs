@@ -45,6 +45,9 @@ pub struct ApiOptions {
     pub health_timeout: Duration,
     /// Version and commit, shown by `/api/health`.
     pub build: BuildInfo,
+    /// Path every route is served under (`[server] serve_from_sub_path`), e.g. `/wk`, without
+    /// a trailing `/`; empty serves from `/`.
+    pub sub_path: String,
 }
 
 impl Default for ApiOptions {
@@ -62,6 +65,7 @@ impl Default for ApiOptions {
                 version: env!("CARGO_PKG_VERSION").into(),
                 commit: "unknown".into(),
             },
+            sub_path: String::new(),
         }
     }
 }

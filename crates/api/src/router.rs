@@ -6,8 +6,8 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::handler::Handler;
 use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
-use axum::response::Response;
-use axum::routing::{MethodFilter, on};
+use axum::response::{Redirect, Response};
+use axum::routing::{MethodFilter, get, on};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -73,8 +73,23 @@ pub fn route_table() -> Vec<RouteSpec> {
     routes::table().specs
 }
 
-/// Builds the HTTP application.
+/// Builds the HTTP application; with a sub path (`serve_from_sub_path`) every route is served
+/// under it, `/` redirects to it and other paths are not found.
 pub fn router(state: AppState) -> Router {
+    let sub_path = state.opts.sub_path.clone();
+    let app = application(state);
+    if sub_path.is_empty() || sub_path == "/" {
+        return app;
+    }
+    let home = format!("{sub_path}/");
+    Router::new()
+        .nest(&sub_path, app)
+        .route("/", get(move || async move { Redirect::to(&home) }))
+        .fallback(|| async { ApiError::not_found("Not found") })
+}
+
+/// The routes and their layers, served from `/`.
+fn application(state: AppState) -> Router {
     let opts = state.opts.clone();
     routes::table()
         .router
@@ -89,6 +104,7 @@ pub fn router(state: AppState) -> Router {
             message_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
         }))
         .layer(from_fn(json_errors))
+        .layer(from_fn(routes::no_store))
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }

@@ -9,9 +9,11 @@ use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode};
 use prometheus_client::registry::Registry;
 use tower::ServiceExt;
+use wk_api::alertmanagers::Alertmanagers;
 use wk_api::metrics::HttpMetrics;
 use wk_api::{ApiOptions, AppState, Need, route_table, router};
 use wk_auth::{AuthOptions, AuthService, OrgRole, hash_password};
+use wk_secrets::SecretBox;
 use wk_store::NewUser;
 
 fn concrete(path: &str) -> String {
@@ -75,7 +77,10 @@ async fn routes_enforce_their_requirement() {
         opts: Arc::new(ApiOptions::default()),
         http_metrics: HttpMetrics::register(&mut registry),
         registry: Arc::new(registry),
-        alertmanagers: Arc::default(),
+        alertmanagers: Arc::new(Alertmanagers::new(
+            "http://localhost:3000/",
+            SecretBox::new("test secret").expect("secret key"),
+        )),
     };
     let app = router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 9))));
     let viewer = "dmlld2VyOnZpZXdlci1wdw=="; // viewer:viewer-pw

@@ -65,6 +65,7 @@ pub fn api(s: &Settings) -> ApiOptions {
         },
         cookie_max_age: s.auth.login_maximum_lifetime_duration,
         router_logging: s.server.router_logging,
+        sub_path: s.server.sub_path(),
         build: BuildInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
             commit: env!("WATCHKEEPER_COMMIT").to_string(),

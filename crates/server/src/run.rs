@@ -12,6 +12,7 @@ use wk_api::metrics::{HttpMetrics, ProcessCollector};
 use wk_api::{AppState, router};
 use wk_auth::AuthService;
 use wk_config::{Protocol, Settings};
+use wk_secrets::SecretBox;
 use wk_store::{Store, StoreError};
 
 use crate::shutdown::{Shutdown, ShutdownHooks, on_signals};
@@ -21,6 +22,10 @@ use crate::{bootstrap, options};
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Total time the shutdown hooks may take.
 const HOOKS_TIMEOUT: Duration = Duration::from_secs(20);
+/// How often every Alertmanager is garbage-collected and its state saved to the kvstore
+/// (Alertmanager's `--data.maintenance-interval` default; Grafana hard-codes the same 15 minutes
+/// and has no setting for it).
+const ALERTMANAGER_MAINTENANCE_INTERVAL: Duration = Duration::from_secs(15 * 60);
 /// How often expired sessions and old login attempts are removed.
 const CLEANUP_INTERVAL: Duration = Duration::from_secs(600);
 
@@ -51,6 +56,9 @@ pub enum RunError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The key for secrets in the database could not be derived.
+    #[error("[security] secret_key: {0}")]
+    Secrets(wk_secrets::SecretError),
     /// HTTPS was asked for without a certificate and key.
     #[error("[server] protocol = https needs cert_file and cert_key")]
     MissingCert,
@@ -86,17 +94,36 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(ProcessCollector::default()));
     let http_metrics = HttpMetrics::register(&mut registry);
+    let am_metrics = wk_api::metrics::alertmanager(&mut registry);
     let auth = AuthService::new(store.clone(), options::auth(&settings));
+    let secrets = SecretBox::new(&settings.security.secret_key).map_err(RunError::Secrets)?;
     let state = AppState {
         store: store.clone(),
         auth: auth.clone(),
         opts: Arc::new(options::api(&settings)),
         http_metrics,
         registry: Arc::new(registry),
-        alertmanagers: Arc::new(Alertmanagers::new(settings.server.root_url.to_string())),
+        alertmanagers: Arc::new(
+            Alertmanagers::new(settings.server.root_url.to_string(), secrets)
+                .with_metrics(am_metrics)
+                .with_dispatch_start_delay(
+                    settings.unified_alerting.alertmanager_dispatch_start_delay,
+                ),
+        ),
     };
+    let restored = state.alertmanagers.start_saved(&store).await;
+    if restored > 0 {
+        tracing::info!(
+            organizations = restored,
+            "restored alertmanagers with saved alerts"
+        );
+    }
     let cleanup = tokio::spawn(cleanup_loop(auth));
-    let am_gc = tokio::spawn(alertmanager_gc_loop(Arc::clone(&state.alertmanagers)));
+    let am_maintenance = tokio::spawn(alertmanager_maintenance_loop(
+        Arc::clone(&state.alertmanagers),
+        store.clone(),
+        ALERTMANAGER_MAINTENANCE_INTERVAL,
+    ));
     let am_sync = tokio::spawn(alertmanager_config_sync_loop(
         Arc::clone(&state.alertmanagers),
         store.clone(),
@@ -117,7 +144,9 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
 
     let served = serve(&settings, router(state), shutdown).await;
     cleanup.abort();
-    am_gc.abort();
+    am_maintenance.abort();
+    // Waited for, so a periodic save still in flight cannot land after the final one.
+    let _ = am_maintenance.await;
     am_sync.abort();
     let failed = hooks.run(HOOKS_TIMEOUT).await;
     if !failed.is_empty() {
@@ -187,13 +216,24 @@ async fn serve(settings: &Settings, app: axum::Router, shutdown: Shutdown) -> Re
     result.map_err(RunError::Serve)
 }
 
-/// Garbage-collects resolved alerts, expired silences and nflog entries of every Alertmanager
-/// (upstream's `--alerts.gc-interval`/maintenance, every 15 minutes).
-async fn alertmanager_gc_loop(ams: Arc<Alertmanagers>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(15 * 60));
+/// Every `every`, garbage-collects resolved alerts, expired silences and nflog entries of every
+/// Alertmanager, then saves its silences, notification log and alerts to the kvstore (upstream's
+/// maintenance: GC, then snapshot). Failed saves are logged with a running count.
+async fn alertmanager_maintenance_loop(ams: Arc<Alertmanagers>, store: Store, every: Duration) {
+    let every = every.max(Duration::from_millis(10));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failures: u64 = 0;
     loop {
         tick.tick().await;
-        ams.maintenance().await;
+        let errors = ams.maintenance(&store).await;
+        if errors.is_empty() {
+            tracing::debug!("saved alertmanager state");
+        }
+        for error in errors {
+            failures += 1;
+            tracing::warn!(%error, failures_total = failures, "saving alertmanager state failed");
+        }
     }
 }
 
@@ -221,5 +261,84 @@ async fn cleanup_loop(auth: AuthService) {
             }
             Err(e) => tracing::warn!(error = %e, "cleaning up expired sessions failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use wk_api::alertmanagers::{KV_ALERTS, KV_NAMESPACE, KV_NFLOG, KV_SILENCES};
+    use wk_store::Backend;
+    use wk_store::testing::test_store;
+
+    use super::*;
+
+    fn registry() -> Alertmanagers {
+        Alertmanagers::new(
+            "http://wk.test/",
+            SecretBox::new("test secret").expect("secret box"),
+        )
+    }
+
+    #[tokio::test]
+    async fn maintenance_loop_saves_alertmanager_state_periodically() {
+        let Some(t) = test_store(Backend::Sqlite).await else {
+            return;
+        };
+        let store = t.store.clone();
+        let ams = Arc::new(registry());
+        let am = ams.get(&store, 1).await.expect("instance");
+        let posted = serde_json::from_value(serde_json::json!([
+            {"labels": {"alertname": "SavedPeriodically"}}
+        ]))
+        .expect("posted alerts");
+        assert!(am.put_alerts(posted, am.now()).is_empty());
+        for key in [KV_SILENCES, KV_NFLOG, KV_ALERTS] {
+            let row = store.kv_get(1, KV_NAMESPACE, key).await.expect("kv_get");
+            assert!(row.is_none(), "{key} saved before any maintenance");
+        }
+
+        let task = tokio::spawn(alertmanager_maintenance_loop(
+            Arc::clone(&ams),
+            store.clone(),
+            Duration::from_millis(100),
+        ));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut present = 0;
+            for key in [KV_SILENCES, KV_NFLOG, KV_ALERTS] {
+                if store
+                    .kv_get(1, KV_NAMESPACE, key)
+                    .await
+                    .expect("kv_get")
+                    .is_some()
+                {
+                    present += 1;
+                }
+            }
+            if present == 3 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the loop never saved all three keys"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        task.abort();
+        let _ = task.await;
+        am.stop().await;
+
+        // What the loop saved is enough for a new registry on the same database.
+        let fresh = registry();
+        let restored = fresh.get(&store, 1).await.expect("restored instance");
+        let alerts = restored.alerts(|_, _| true);
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(
+            alerts[0].0.labels.get("alertname"),
+            Some("SavedPeriodically")
+        );
+        restored.stop().await;
     }
 }

@@ -198,3 +198,140 @@ async fn config_is_saved_shared_and_applied() {
     let after = get_config(&http, &a).await;
     assert_eq!(after, shown);
 }
+
+async fn post_config(http: &reqwest::Client, s: &Server, config: &Value) -> reqwest::Response {
+    http.post(s.url(CONFIG_PATH))
+        .basic_auth("admin", Some("admin"))
+        .json(config)
+        .send()
+        .await
+        .expect("post config")
+}
+
+/// Waits until the collector has a notification for `alertname` and returns its
+/// `Authorization` header.
+async fn notified(got: &Received, alertname: &str, s: &Server) -> Option<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = got.lock().expect("lock").iter().find_map(|(auth, body)| {
+            let has = body["alerts"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x["labels"]["alertname"] == alertname));
+            has.then(|| auth.clone())
+        });
+        if let Some(auth) = found {
+            return auth;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no notification for {alertname}; got {:?}; log:\n{}",
+            got.lock().expect("lock"),
+            s.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Secure settings are encrypted in the database, kept when the configuration is posted again
+/// without them (same contact point uid, as Grafana's UI does after a GET), and used; DELETE
+/// restores the default; a broken version written to the database by someone else is logged and
+/// leaves the running configuration alone.
+#[tokio::test]
+async fn secrets_are_encrypted_kept_by_uid_and_default_restored() {
+    let Some(db) = test_database(Backend::Postgres).await else {
+        return;
+    };
+    let store = wk_store::Store::connect(&db.options)
+        .await
+        .expect("connect");
+    let (hook_url, got) = collector().await;
+    let mut args = db_args(&db);
+    args.push("cfg:unified_alerting.alertmanager_config_poll_interval=1s".to_owned());
+    let s = Server::spawn(&Start {
+        args,
+        ..Start::default()
+    });
+    s.wait_healthy(Duration::from_secs(90)).await;
+    let http = reqwest::Client::new();
+
+    let config = |secure: Value| {
+        json!({
+            "template_files": {},
+            "alertmanager_config": {
+                "route": {"receiver": "collector", "group_by": ["alertname"], "group_wait": "1s"},
+                "receivers": [{"name": "collector", "grafana_managed_receiver_configs": [{
+                    "uid": "c1", "name": "collector", "type": "webhook",
+                    "settings": {"url": hook_url, "username": "collector"},
+                    "secureSettings": secure
+                }]}]
+            }
+        })
+    };
+    let r = post_config(&http, &s, &config(json!({"password": "s3cret"}))).await;
+    assert_eq!(r.status(), 202, "log:\n{}", s.log());
+    let stored = store
+        .latest_alert_configuration(1)
+        .await
+        .expect("read")
+        .expect("stored")
+        .alertmanager_configuration;
+    assert!(!stored.contains("s3cret"), "{stored}");
+    assert!(stored.contains("\"password\":\"wk1."), "{stored}");
+
+    // Posted again without the secret: it is kept and used.
+    let r = post_config(&http, &s, &config(json!({}))).await;
+    assert_eq!(r.status(), 202, "log:\n{}", s.log());
+    let shown = get_config(&http, &s).await;
+    assert_eq!(
+        first_contact(&shown)["secureFields"]["password"],
+        true,
+        "{shown}"
+    );
+    let r = http
+        .post(s.url("/api/alertmanager/grafana/api/v2/alerts"))
+        .basic_auth("admin", Some("admin"))
+        .json(&json!([{"labels": {"alertname": "SecretKept"}}]))
+        .send()
+        .await
+        .expect("post alert");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        notified(&got, "SecretKept", &s).await.as_deref(),
+        Some("Basic Y29sbGVjdG9yOnMzY3JldA==")
+    );
+
+    // A broken version saved behind the server's back is not applied.
+    store
+        .save_alert_configuration(1, "{not json", "broken", false, 0)
+        .await
+        .expect("save broken");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !s
+        .log()
+        .contains("stored alertmanager configuration is invalid")
+    {
+        assert!(Instant::now() < deadline, "no warning; log:\n{}", s.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(get_config(&http, &s).await, shown);
+
+    // DELETE restores the default as a new version.
+    let r = http
+        .delete(s.url(CONFIG_PATH))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status(), 200, "log:\n{}", s.log());
+    let after = get_config(&http, &s).await;
+    assert_eq!(
+        after["alertmanager_config"]["route"]["receiver"], "default",
+        "{after}"
+    );
+    let latest = store
+        .latest_alert_configuration(1)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert!(latest.is_default, "{latest:?}");
+}

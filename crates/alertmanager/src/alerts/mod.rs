@@ -9,8 +9,11 @@
 //! stored concurrently with subscribing may be seen twice (once in the snapshot, once by the
 //! callback), which consumers such as the dispatcher already tolerate.
 
+mod snapshot;
 #[cfg(test)]
 mod tests;
+
+pub use snapshot::{AlertRecordError, DecodedAlerts, decode_alerts, encode_alerts};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

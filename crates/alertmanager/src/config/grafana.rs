@@ -2,7 +2,9 @@
 //! `alertmanager_config` whose receivers hold Grafana-managed contact points
 //! (`grafana_managed_receiver_configs`), plus `template_files`. It is converted into the plain
 //! [`Config`] (so the usual validation applies); only the `webhook` contact point type is
-//! supported so far.
+//! supported so far. A receiver may instead hold Alertmanager integrations written as in
+//! Alertmanager's YAML (`webhook_configs` with `send_resolved`, `timeout`, ...), so an existing
+//! Alertmanager configuration can be posted as it is.
 
 use std::collections::BTreeMap;
 
@@ -70,7 +72,8 @@ pub struct PostableApiAlertingConfig {
     pub receivers: Vec<PostableApiReceiver>,
 }
 
-/// A receiver.
+/// A receiver: Grafana-managed contact points, or Alertmanager integrations
+/// (`webhook_configs`, ...) written as in Alertmanager's YAML, but not both.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PostableApiReceiver {
     /// Its name.
@@ -78,6 +81,10 @@ pub struct PostableApiReceiver {
     /// Its contact points.
     #[serde(default)]
     pub grafana_managed_receiver_configs: Vec<GrafanaReceiver>,
+    /// Alertmanager integration keys (`webhook_configs`, `email_configs`, ...), validated by
+    /// the Alertmanager configuration parser.
+    #[serde(flatten)]
+    pub integrations: Map<String, Value>,
 }
 
 /// A Grafana-managed contact point.
@@ -134,19 +141,38 @@ impl PostableUserConfig {
         doc.insert("templates".into(), json!(am.templates));
         let mut receivers = Vec::new();
         for r in &am.receivers {
-            let mut hooks = Vec::new();
-            for c in &r.grafana_managed_receiver_configs {
-                hooks.push(webhook(c).map_err(|message| GrafanaConfigError::Receiver {
-                    receiver: r.name.clone(),
-                    message,
-                })?);
-            }
-            receivers.push(json!({"name": r.name, "webhook_configs": hooks}));
+            receivers.push(receiver(r)?);
         }
         doc.insert("receivers".into(), Value::from(receivers));
         // JSON is YAML, so the regular parser and validation apply.
         Ok(Config::from_yaml(&Value::Object(doc).to_string())?)
     }
+}
+
+/// One receiver in Alertmanager's form: its Alertmanager integrations as written, or its
+/// Grafana contact points converted.
+fn receiver(r: &PostableApiReceiver) -> Result<Value, GrafanaConfigError> {
+    let fail = |message: String| GrafanaConfigError::Receiver {
+        receiver: r.name.clone(),
+        message,
+    };
+    let mut out = r.integrations.clone();
+    if !r.grafana_managed_receiver_configs.is_empty() {
+        if let Some(key) = out.keys().next() {
+            return Err(fail(format!(
+                "cannot mix grafana_managed_receiver_configs with Alertmanager integrations ({key})"
+            )));
+        }
+        let hooks = r
+            .grafana_managed_receiver_configs
+            .iter()
+            .map(webhook)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(fail)?;
+        out.insert("webhook_configs".into(), Value::from(hooks));
+    }
+    out.insert("name".into(), Value::from(r.name.clone()));
+    Ok(Value::Object(out))
 }
 
 fn setting(c: &GrafanaReceiver, key: &str) -> Option<String> {

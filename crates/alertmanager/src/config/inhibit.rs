@@ -20,7 +20,7 @@ pub struct InhibitRule {
     pub equal: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawInhibitRule {
     #[serde(default)]

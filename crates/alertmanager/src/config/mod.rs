@@ -57,8 +57,9 @@ struct RawConfig {
     route: Option<route::RawRoute>,
     #[serde(default)]
     receivers: Vec<receiver::RawReceiver>,
+    /// A null entry (`- ` alone) is an empty rule, as in Alertmanager.
     #[serde(default)]
-    inhibit_rules: Vec<inhibit::RawInhibitRule>,
+    inhibit_rules: Vec<Option<inhibit::RawInhibitRule>>,
     #[serde(default)]
     time_intervals: Vec<NamedTimeInterval>,
     #[serde(default)]
@@ -133,7 +134,10 @@ impl Config {
 
         let mut inhibit_rules = Vec::with_capacity(raw.inhibit_rules.len());
         for (i, r) in raw.inhibit_rules.into_iter().enumerate() {
-            inhibit_rules.push(r.build(&format!("inhibit_rules[{i}]"))?);
+            inhibit_rules.push(
+                r.unwrap_or_default()
+                    .build(&format!("inhibit_rules[{i}]"))?,
+            );
         }
         Ok(Config {
             global,

@@ -33,6 +33,8 @@ pub struct WebhookConfig {
     pub max_alerts: u64,
     /// HTTP client settings (the global ones when absent).
     pub http_config: HttpClientConfig,
+    /// Per-request time limit (`timeout`, Alertmanager 0.28+); `None` or zero means none.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// One `email_configs` entry after applying the global `smtp_*` defaults.
@@ -128,6 +130,8 @@ struct RawWebhook {
     url_file: Option<String>,
     #[serde(default)]
     max_alerts: u64,
+    #[serde(default)]
+    timeout: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -262,12 +266,20 @@ impl RawWebhook {
         }
         let http_config = self.http_config.unwrap_or_else(|| g.http_config.clone());
         http_config.validate(&format!("{path}.http_config"))?;
+        let timeout = match &self.timeout {
+            Some(t) => Some(
+                super::duration::parse_model_duration(t)
+                    .map_err(|e| ConfigError::invalid(format!("{path}.timeout"), e.to_string()))?,
+            ),
+            None => None,
+        };
         Ok(WebhookConfig {
             send_resolved: self.send_resolved.unwrap_or(true),
             url: self.url,
             url_file: self.url_file,
             max_alerts: self.max_alerts,
             http_config,
+            timeout,
         })
     }
 }

@@ -67,6 +67,8 @@ pub(crate) struct FlushEnv {
     pub clock: Clock,
     pub peer_timeout: Duration,
     pub position: Arc<dyn Fn() -> u32 + Send + Sync>,
+    /// No group flushes before this instant (`--dispatch.start-delay`).
+    pub start_at: Option<Instant>,
 }
 
 impl FlushEnv {
@@ -182,9 +184,20 @@ impl AggregationGroup {
         alerts
     }
 
-    /// The group's loop: waits for the timer, re-arms it with `group_interval`, flushes; ends
-    /// when the group is destroyed or `stop` turns `true` (or its sender is dropped).
+    /// The group's loop: waits for the dispatcher's start (`start_at`), then for the timer,
+    /// re-arms it with `group_interval`, flushes; ends when the group is destroyed or `stop`
+    /// turns `true` (or its sender is dropped). A timer that expired while waiting for the
+    /// start fires at the start, as upstream's groups started late do.
     pub async fn run(self: Arc<Self>, env: FlushEnv, mut stop: watch::Receiver<bool>) {
+        if let Some(start) = env.start_at {
+            if *stop.borrow_and_update() {
+                return;
+            }
+            tokio::select! {
+                _ = stop.changed() => return,
+                () = tokio::time::sleep_until(start) => {}
+            }
+        }
         loop {
             if *stop.borrow_and_update() {
                 return;

@@ -338,3 +338,39 @@ async fn stop_ends_everything() {
     sleep(secs(3600)).await;
     assert_eq!(f.tick_secs(), vec![30]);
 }
+
+/// `start_at` (`--dispatch.start-delay`): the group exists but does not flush before the
+/// start; its expired timer fires at the start, and `group_interval` counts from there.
+#[tokio::test(start_paused = true)]
+async fn start_delay_holds_the_first_flush() {
+    let opts = DispatcherOptions {
+        start_at: Some(Instant::now() + secs(60)),
+        ..DispatcherOptions::default()
+    };
+    let f = fixture(&root(30, 300), opts);
+    f.disp.run(&f.store);
+    f.put(alert(&[("a", "1")], t0(), zero_time()));
+    sleep(secs(59)).await;
+    assert!(f.rec.calls().is_empty(), "flushed before the start");
+    assert_eq!(f.disp.groups().len(), 1, "the group exists while waiting");
+    sleep(secs(302)).await;
+    assert_eq!(f.tick_secs(), vec![60, 360]);
+    f.disp.stop().await;
+}
+
+/// A start already past delays nothing.
+#[tokio::test(start_paused = true)]
+async fn start_in_the_past_runs_at_once() {
+    let start = Instant::now();
+    sleep(secs(10)).await;
+    let opts = DispatcherOptions {
+        start_at: Some(start),
+        ..DispatcherOptions::default()
+    };
+    let f = fixture(&root(30, 300), opts);
+    f.disp.run(&f.store);
+    f.put(alert(&[("a", "1")], t0(), zero_time()));
+    sleep(secs(31)).await;
+    assert_eq!(f.tick_secs(), vec![30]);
+    f.disp.stop().await;
+}

@@ -36,6 +36,11 @@ pub struct DispatcherOptions {
     pub max_groups: usize,
     /// Where flush times come from.
     pub clock: Clock,
+    /// `--dispatch.start-delay` as an instant: groups are created (and shown by the API) but
+    /// do not flush before it; `None` runs them at once.
+    pub start_at: Option<tokio::time::Instant>,
+    /// Where alert processing durations are observed.
+    pub metrics: crate::metrics::OrgMetrics,
 }
 
 impl Default for DispatcherOptions {
@@ -46,6 +51,8 @@ impl Default for DispatcherOptions {
             maintenance_interval: DEFAULT_MAINTENANCE_INTERVAL,
             max_groups: 0,
             clock: Clock::system(),
+            start_at: None,
+            metrics: crate::metrics::OrgMetrics::detached(),
         }
     }
 }
@@ -81,6 +88,7 @@ struct Core {
     background: Mutex<Vec<JoinHandle<()>>>,
     stop_tx: watch::Sender<bool>,
     limit_reached: AtomicU64,
+    metrics: crate::metrics::OrgMetrics,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -153,6 +161,7 @@ impl Dispatcher {
             clock: opts.clock,
             peer_timeout: opts.peer_timeout,
             position: opts.position,
+            start_at: opts.start_at,
         };
         Self {
             core: Arc::new(Core {
@@ -164,6 +173,7 @@ impl Dispatcher {
                 background: Mutex::new(Vec::new()),
                 stop_tx,
                 limit_reached: AtomicU64::new(0),
+                metrics: opts.metrics,
             }),
         }
     }
@@ -188,7 +198,11 @@ impl Dispatcher {
                 tokio::select! {
                     _ = stop.changed() => return,
                     alert = rx.recv() => match alert {
-                        Some(alert) => core.process(&alert),
+                        Some(alert) => {
+                            let started = std::time::Instant::now();
+                            core.process(&alert);
+                            core.metrics.alert_processed(started.elapsed());
+                        }
                         None => return,
                     },
                 }

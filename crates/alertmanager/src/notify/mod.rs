@@ -49,6 +49,8 @@ pub enum NotifyError {
         retry: bool,
         /// What went wrong.
         message: String,
+        /// The failure category reported in metrics.
+        reason: FailureReason,
     },
     /// The flush ran out of time (its deadline is `max(group_interval, 10s) + position × peer_timeout`).
     #[error("notification deadline exceeded after {attempts} attempt(s): {last}")]
@@ -57,6 +59,8 @@ pub enum NotifyError {
         attempts: u32,
         /// The last error.
         last: String,
+        /// The last attempt's failure category (`contextDeadlineExceeded` if none failed).
+        reason: FailureReason,
     },
     /// Several integrations failed.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
@@ -64,6 +68,56 @@ pub enum NotifyError {
     /// The receiver named by the route does not exist.
     #[error("receiver {0:?} is not configured")]
     UnknownReceiver(String),
+}
+
+/// Why a notification failed: the `reason` label of `alertmanager_notifications_failed_total`
+/// (Alertmanager 0.26+).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FailureReason {
+    /// Anything else.
+    #[default]
+    Other,
+    /// The receiver answered 4xx.
+    ClientError,
+    /// The receiver answered 5xx.
+    ServerError,
+    /// The flush was cancelled.
+    ContextCanceled,
+    /// The flush deadline passed.
+    ContextDeadlineExceeded,
+}
+
+impl FailureReason {
+    /// The metric label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Other => "other",
+            Self::ClientError => "clientError",
+            Self::ServerError => "serverError",
+            Self::ContextCanceled => "contextCanceled",
+            Self::ContextDeadlineExceeded => "contextDeadlineExceeded",
+        }
+    }
+
+    /// The category of an HTTP status code: 4xx client, 5xx server, anything else other.
+    pub fn from_status(code: u16) -> Self {
+        match code / 100 {
+            4 => Self::ClientError,
+            5 => Self::ServerError,
+            _ => Self::Other,
+        }
+    }
+}
+
+impl NotifyError {
+    /// The failure category of this error (the first one's for several).
+    pub fn reason(&self) -> FailureReason {
+        match self {
+            Self::Integration { reason, .. } | Self::DeadlineExceeded { reason, .. } => *reason,
+            Self::Multiple(errs) => errs.first().map_or(FailureReason::Other, Self::reason),
+            Self::UnknownReceiver(_) => FailureReason::Other,
+        }
+    }
 }
 
 /// What the dispatcher flushes an aggregation group into (the notification pipeline).

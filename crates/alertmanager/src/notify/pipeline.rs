@@ -18,6 +18,7 @@ use super::stages::{
 use super::{BoxFuture, GroupContext, Integration, Notifier, NotifyError};
 use crate::alert::Alert;
 use crate::inhibit::Inhibitor;
+use crate::metrics::OrgMetrics;
 use crate::nflog::{NotificationLog, ReceiverKey, expiry_for};
 use crate::silences::Silences;
 use crate::timeinterval::NamedTimeInterval;
@@ -65,6 +66,7 @@ pub struct Pipeline {
     deps: PipelineDeps,
     options: PipelineOptions,
     stats: Arc<SuppressedStats>,
+    metrics: OrgMetrics,
 }
 
 impl Pipeline {
@@ -79,7 +81,20 @@ impl Pipeline {
             deps,
             options,
             stats: Arc::default(),
+            metrics: OrgMetrics::detached(),
         }
+    }
+
+    /// Counts into `metrics` (notifications, requests, suppressed alerts, nflog queries).
+    pub fn with_metrics(mut self, metrics: OrgMetrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Counts `n` alerts suppressed for `reason` (stats and metrics).
+    fn suppressed(&self, reason: SuppressReason, n: usize) {
+        self.stats.add(reason, n);
+        self.metrics.suppressed(reason, n);
     }
 
     /// Counts of suppressed alerts per reason.
@@ -109,7 +124,7 @@ impl Pipeline {
             return Err(deadline_error("waiting for gossip to settle"));
         }
         let suppressed = drop_inhibited(&mut alerts, &self.deps.inhibitor, ctx.now);
-        self.stats.add(SuppressReason::Inhibition, suppressed);
+        self.suppressed(SuppressReason::Inhibition, suppressed);
         if alerts.is_empty() {
             return Ok(());
         }
@@ -121,11 +136,11 @@ impl Pipeline {
             ctx.now,
         );
         if let Some(reason) = muted {
-            self.stats.add(reason, alerts.len());
+            self.suppressed(reason, alerts.len());
             return Ok(());
         }
         let suppressed = drop_silenced(&mut alerts, &self.deps.silences, ctx.now);
-        self.stats.add(SuppressReason::Silence, suppressed);
+        self.suppressed(SuppressReason::Silence, suppressed);
         if alerts.is_empty() {
             return Ok(());
         }
@@ -156,6 +171,7 @@ fn deadline_error(what: &str) -> NotifyError {
     NotifyError::DeadlineExceeded {
         attempts: 0,
         last: what.to_owned(),
+        reason: super::FailureReason::ContextDeadlineExceeded,
     }
 }
 
@@ -195,6 +211,7 @@ impl Run<'_> {
             integration.index(),
         );
         let (firing, resolved) = split_hashes(self.alerts, ctx.now);
+        p.metrics.nflog_query();
         let entry = p.deps.nflog.query(&key, &ctx.group_key);
         let firing_set: HashSet<u64> = firing.iter().copied().collect();
         let resolved_set: HashSet<u64> = resolved.iter().copied().collect();
@@ -210,6 +227,7 @@ impl Run<'_> {
             return Ok(());
         };
 
+        p.metrics.notification(integration.name());
         if send_resolved {
             self.send(integration, reason, self.alerts).await?;
         } else if !firing.is_empty() {
@@ -243,6 +261,7 @@ impl Run<'_> {
                 index: integration.index(),
                 retry: false,
                 message: format!("notification log: {e}"),
+                reason: super::FailureReason::Other,
             })?;
         if let Some(bytes) = logged {
             p.deps.broadcast.broadcast(bytes);
@@ -264,8 +283,13 @@ impl Run<'_> {
             alerts,
             backoff,
             self.deadline,
+            &self.pipeline.metrics,
         )
         .await
+        .inspect_err(|e| {
+            let m = &self.pipeline.metrics;
+            m.notification_failed(integration.name(), e.reason());
+        })
     }
 }
 

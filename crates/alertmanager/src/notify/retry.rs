@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{GroupContext, Integration, NotifyError};
+use super::{FailureReason, GroupContext, Integration, NotifyError};
 use crate::alert::Alert;
+use crate::metrics::OrgMetrics;
 
 /// Backoff settings (`cenkalti/backoff` `ExponentialBackOff` defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -61,7 +62,8 @@ fn random_unit(n: u32) -> f64 {
 }
 
 /// Sends `alerts` through `integration`, retrying retryable errors with `backoff` until
-/// `deadline`. The first attempt is immediate.
+/// `deadline`. The first attempt is immediate. Every attempt is counted in `metrics`
+/// (requests, failed requests, latency).
 pub async fn send_with_retry(
     integration: &dyn Integration,
     ctx: &GroupContext,
@@ -69,20 +71,25 @@ pub async fn send_with_retry(
     alerts: &[Alert],
     backoff: Backoff,
     deadline: Instant,
+    metrics: &OrgMetrics,
 ) -> Result<(), NotifyError> {
     let mut attempts: u32 = 0;
     loop {
         attempts = attempts.saturating_add(1);
-        let last = match tokio::time::timeout_at(deadline, integration.notify(ctx, reason, alerts))
-            .await
-        {
+        let started = std::time::Instant::now();
+        let result =
+            tokio::time::timeout_at(deadline, integration.notify(ctx, reason, alerts)).await;
+        let failed = !matches!(result, Ok(Ok(())));
+        metrics.notification_request(integration.name(), started.elapsed(), failed);
+        let (last, last_reason) = match result {
             Ok(Ok(())) => return Ok(()),
             Ok(Err(e)) if !is_retryable(&e) => return Err(e),
-            Ok(Err(e)) => e.to_string(),
+            Ok(Err(e)) => (e.to_string(), e.reason()),
             Err(_) => {
                 return Err(NotifyError::DeadlineExceeded {
                     attempts,
                     last: "attempt timed out".to_owned(),
+                    reason: FailureReason::ContextDeadlineExceeded,
                 });
             }
         };
@@ -90,7 +97,11 @@ pub async fn send_with_retry(
         let wake = Instant::now() + backoff.delay(retry, random_unit(retry));
         if wake >= deadline {
             tokio::time::sleep_until(deadline).await;
-            return Err(NotifyError::DeadlineExceeded { attempts, last });
+            return Err(NotifyError::DeadlineExceeded {
+                attempts,
+                last,
+                reason: last_reason,
+            });
         }
         tokio::time::sleep_until(wake).await;
     }

@@ -6,7 +6,9 @@
 //!
 //! - [`nflog`]: notification log entries ([`nflog::MeshEntry`]);
 //! - [`silence`]: silences ([`silence::MeshSilence`]);
-//! - [`cluster`]: gossip envelopes ([`cluster::Part`], [`cluster::FullState`]).
+//! - [`cluster`]: gossip envelopes ([`cluster::Part`], [`cluster::FullState`]);
+//! - [`alerts`]: Watchkeeper's own alert records ([`alerts::Alert`]), which upstream never
+//!   persists.
 //!
 //! Snapshots, gossip deltas and `Part.data` are streams of length-delimited messages
 //! ([`encode_delimited`], [`decode_delimited`]); Grafana stores those same bytes base64-encoded
@@ -35,6 +37,12 @@ pub mod nflog {
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
 pub mod silence {
     include!(concat!(env!("OUT_DIR"), "/watchkeeper.silence.rs"));
+}
+
+/// Watchkeeper's own alert records (no upstream counterpart), for the `alerts` kvstore key.
+#[allow(clippy::all, clippy::pedantic, missing_docs)]
+pub mod alerts {
+    include!(concat!(env!("OUT_DIR"), "/watchkeeper.alerts.rs"));
 }
 
 /// Cluster gossip envelopes (upstream `clusterpb`).

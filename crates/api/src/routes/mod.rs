@@ -2,7 +2,10 @@
 
 mod admin;
 mod alertmanager_config;
+mod alertmanager_v1;
 mod alertmanager_v2;
+
+pub(crate) use alertmanager_v2::no_store;
 mod api_keys;
 mod health;
 mod login;
@@ -82,6 +85,66 @@ pub(crate) fn table() -> RouteTable {
             "/api/alertmanager/grafana/api/v2/status",
             Need::Viewer,
             alertmanager_v2::status::status,
+        )
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/api/v2/openapi.yaml",
+            Need::Public,
+            alertmanager_v2::openapi,
+        )
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/api/v1/status",
+            Need::Public,
+            alertmanager_v1::gone,
+        )
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/api/v1/receivers",
+            Need::Public,
+            alertmanager_v1::gone,
+        )
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/api/v1/alerts",
+            Need::Public,
+            alertmanager_v1::gone,
+        )
+        .add(
+            "POST",
+            "/api/alertmanager/grafana/api/v1/alerts",
+            Need::Public,
+            alertmanager_v1::gone,
+        )
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/api/v1/alerts/groups",
+            Need::Public,
+            alertmanager_v1::gone,
+        )
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/api/v1/silences",
+            Need::Public,
+            alertmanager_v1::gone,
+        )
+        .add(
+            "POST",
+            "/api/alertmanager/grafana/api/v1/silences",
+            Need::Public,
+            alertmanager_v1::gone,
+        )
+        .add(
+            "GET",
+            "/api/alertmanager/grafana/api/v1/silence/{id}",
+            Need::Public,
+            alertmanager_v1::gone,
+        )
+        .add(
+            "DELETE",
+            "/api/alertmanager/grafana/api/v1/silence/{id}",
+            Need::Public,
+            alertmanager_v1::gone,
         )
         .add(
             "GET",

@@ -48,6 +48,21 @@ pub struct ServerSettings {
     pub router_logging: bool,
     /// `enable_gzip` (default false): compress HTTP responses.
     pub enable_gzip: bool,
+    /// `serve_from_sub_path` (default false): serve every route under the path of `root_url`.
+    pub serve_from_sub_path: bool,
+}
+
+impl ServerSettings {
+    /// The path routes are served under: the path of `root_url` without its trailing `/`
+    /// when `serve_from_sub_path` is on (e.g. `/watchkeeper`), otherwise empty.
+    pub fn sub_path(&self) -> String {
+        if !self.serve_from_sub_path {
+            return String::new();
+        }
+        url::Url::parse(&self.root_url)
+            .map(|u| u.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default()
+    }
 }
 
 impl ServerSettings {
@@ -93,6 +108,7 @@ impl ServerSettings {
             read_timeout: r.duration("read_timeout", Duration::ZERO),
             router_logging: r.bool("router_logging", false),
             enable_gzip: r.bool("enable_gzip", false),
+            serve_from_sub_path: r.bool("serve_from_sub_path", false),
         }
     }
 }

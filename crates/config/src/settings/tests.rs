@@ -177,6 +177,17 @@ fn server_rules() {
 }
 
 #[test]
+fn serve_from_sub_path_takes_the_path_of_root_url() {
+    let s = settings("[server]\nroot_url = https://example.com/wk/\n");
+    assert!(!s.server.serve_from_sub_path);
+    assert_eq!(s.server.sub_path(), "");
+    let s = settings("[server]\nroot_url = https://example.com/a/wk\nserve_from_sub_path = true\n");
+    assert_eq!(s.server.sub_path(), "/a/wk");
+    let s = settings("[server]\nserve_from_sub_path = true\n");
+    assert_eq!(s.server.sub_path(), "", "root_url without a path");
+}
+
+#[test]
 fn https_needs_existing_certificate_files() {
     let found = problems("[server]\nprotocol = https\n");
     let messages: Vec<&str> = found.iter().map(|(_, _, m)| m.as_str()).collect();

@@ -38,6 +38,9 @@ pub struct UnifiedAlertingSettings {
     pub admin_config_poll_interval: Duration,
     /// How often Alertmanager configurations are re-read (default 60s).
     pub alertmanager_config_poll_interval: Duration,
+    /// How long after the server starts aggregation groups wait before their first flush
+    /// (default 0s; Alertmanager's `--dispatch.start-delay`).
+    pub alertmanager_dispatch_start_delay: Duration,
     /// Maximum number of silences per organization (0 = unlimited).
     pub alertmanager_max_silences_count: u32,
     /// Maximum size of one silence in bytes (0 = unlimited).
@@ -146,7 +149,8 @@ pub struct UnifiedAlertingSettings {
 
 debug_redacted!(UnifiedAlertingSettings {
     enabled, disabled_orgs, initialization_timeout, admin_config_poll_interval,
-    alertmanager_config_poll_interval, alertmanager_max_silences_count,
+    alertmanager_config_poll_interval, alertmanager_dispatch_start_delay,
+    alertmanager_max_silences_count,
     alertmanager_max_silence_size_bytes, alertmanager_max_template_output_bytes, ha_peers,
     ha_listen_address, ha_advertise_address, ha_peer_timeout, ha_gossip_interval,
     ha_push_pull_interval, ha_reconnect_timeout, ha_label, ha_redis_address, ha_redis_username,
@@ -176,6 +180,8 @@ impl UnifiedAlertingSettings {
             admin_config_poll_interval: r.duration("admin_config_poll_interval", MINUTE),
             alertmanager_config_poll_interval: r
                 .duration("alertmanager_config_poll_interval", MINUTE),
+            alertmanager_dispatch_start_delay: r
+                .duration("alertmanager_dispatch_start_delay", Duration::ZERO),
             alertmanager_max_silences_count: r.u32("alertmanager_max_silences_count", 0),
             alertmanager_max_silence_size_bytes: r.u64("alertmanager_max_silence_size_bytes", 0),
             alertmanager_max_template_output_bytes: r

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // Each test file uses a different part of the harness.
 
+pub mod acceptance;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -45,7 +45,7 @@ pub fn user_agent() -> String {
 pub struct WebhookOptions {
     /// The external URL reported as `externalURL`.
     pub external_url: String,
-    /// Per-request timeout (the webhook `timeout` of newer upstream versions); `None` = none.
+    /// Per-request timeout when the configuration sets none; `None` = none.
     pub timeout: Option<Duration>,
     /// Send `notification_reason` (newer upstream payload; 0.25 does not).
     pub notification_reason: bool,
@@ -80,7 +80,8 @@ impl WebhookIntegration {
         index: u32,
         opts: WebhookOptions,
     ) -> Result<Self, ClientError> {
-        let client = http_client::build_client(&config.http_config, &user_agent(), opts.timeout)?;
+        let timeout = config.timeout.filter(|t| !t.is_zero()).or(opts.timeout);
+        let client = http_client::build_client(&config.http_config, &user_agent(), timeout)?;
         Ok(Self {
             config: config.clone(),
             index,
@@ -95,6 +96,7 @@ impl WebhookIntegration {
             index: self.index,
             retry,
             message: message.into(),
+            reason: crate::notify::FailureReason::Other,
         }
     }
 
@@ -154,7 +156,11 @@ impl WebhookIntegration {
             message.push_str(": ");
             message.push_str(&text);
         }
-        Err(self.fail(retry, message))
+        let mut err = self.fail(retry, message);
+        if let NotifyError::Integration { reason, .. } = &mut err {
+            *reason = crate::notify::FailureReason::from_status(code);
+        }
+        Err(err)
     }
 }
 

@@ -11,6 +11,7 @@ use wk_alertmanager::alert::{Alert, PostedAlert};
 use wk_alertmanager::instance::{AlertState, Alertmanager};
 use wk_alertmanager::matchers::Matchers;
 
+use super::V2Error;
 use super::{bool_param, filter_matchers, instance, label_object, params, time};
 use crate::access::Caller;
 use crate::{ApiError, AppState};
@@ -70,8 +71,14 @@ impl AlertFilter {
     }
 }
 
-/// The `gettableAlert` JSON of an alert.
-fn gettable(am: &Alertmanager, alert: &Alert, st: &AlertState) -> Value {
+/// The `gettableAlert` JSON of an alert; a non-empty `muted_by` (time intervals muting its
+/// group) makes the state `suppressed`.
+fn gettable(am: &Alertmanager, alert: &Alert, st: &AlertState, muted_by: &[String]) -> Value {
+    let state = if muted_by.is_empty() {
+        st.state
+    } else {
+        "suppressed"
+    };
     json!({
         "labels": label_object(&alert.labels),
         "annotations": label_object(&alert.annotations),
@@ -86,10 +93,10 @@ fn gettable(am: &Alertmanager, alert: &Alert, st: &AlertState) -> Value {
             .collect::<Vec<_>>(),
         "generatorURL": alert.generator_url,
         "status": {
-            "state": st.state,
+            "state": state,
             "silencedBy": st.silenced_by,
             "inhibitedBy": st.inhibited_by,
-            "mutedBy": Vec::<String>::new(),
+            "mutedBy": muted_by,
         },
     })
 }
@@ -99,13 +106,13 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<Vec<(String, String)>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, V2Error> {
     let am = instance(&state, &caller).await?;
     let filter = AlertFilter::parse(&query)?;
     let mut out: Vec<(String, Value)> = am
         .alerts(|a, st| filter.keep(&am, a, st))
         .iter()
-        .map(|(a, st)| (a.fingerprint().to_string(), gettable(&am, a, st)))
+        .map(|(a, st)| (a.fingerprint().to_string(), gettable(&am, a, st, &[])))
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Json(Value::Array(
@@ -113,13 +120,13 @@ pub(crate) async fn list(
     )))
 }
 
-/// `POST /alerts`: 200 with an empty body, or 400 with the joined validation errors (the valid
-/// alerts are stored either way).
+/// `POST /alerts`: 200 with an empty body, or 400 with the joined validation errors as a JSON
+/// string (the valid alerts are stored either way).
 pub(crate) async fn post(
     State(state): State<AppState>,
     caller: Caller,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, V2Error> {
     let posted: Vec<PostedAlert> =
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let am = instance(&state, &caller).await?;
@@ -127,18 +134,21 @@ pub(crate) async fn post(
     if errors.is_empty() {
         Ok(StatusCode::OK.into_response())
     } else {
-        Ok((StatusCode::BAD_REQUEST, errors.join(";")).into_response())
+        Err(ApiError::bad_request(errors.join(";")).into())
     }
 }
 
 /// `GET /alerts/groups`: sorted by group labels, then receiver; empty groups are left out.
+/// `muted=false` leaves out groups muted by time intervals (evaluated at query time); the
+/// alerts of a muted group carry the interval names in `mutedBy` and state `suppressed`.
 pub(crate) async fn groups(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<Vec<(String, String)>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, V2Error> {
     let am = instance(&state, &caller).await?;
     let filter = AlertFilter::parse(&query)?;
+    let show_muted = bool_param(&query, "muted", true)?;
     let now = am.now();
     let mut groups = am.groups();
     groups.sort_by(|a, b| {
@@ -154,12 +164,18 @@ pub(crate) async fn groups(
         {
             continue;
         }
+        let muted_by = am.muted_by(&g.route_id, now);
+        if !show_muted && !muted_by.is_empty() {
+            continue;
+        }
         let alerts: Vec<Value> = g
             .alerts
             .iter()
             .filter_map(|a| {
                 let st = am.alert_state(a, now);
-                filter.keep(&am, a, &st).then(|| gettable(&am, a, &st))
+                filter
+                    .keep(&am, a, &st)
+                    .then(|| gettable(&am, a, &st, &muted_by))
             })
             .collect();
         if alerts.is_empty() {
@@ -167,6 +183,8 @@ pub(crate) async fn groups(
         }
         out.push(json!({
             "labels": label_object(&g.labels),
+            // Routes carry no labels in our configuration; the field is always present upstream.
+            "routeLabels": {},
             "receiver": {"name": g.receiver},
             "alerts": alerts,
         }));

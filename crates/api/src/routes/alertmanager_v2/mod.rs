@@ -2,11 +2,17 @@
 //! `/api/alertmanager/grafana/api/v2/` (what `amtool` and Prometheus talk to).
 
 pub(crate) mod alerts;
+#[cfg(test)]
+mod openapi_tests;
 pub(crate) mod silences;
 pub(crate) mod status;
 
 use std::sync::Arc;
 
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 use wk_alertmanager::instance::Alertmanager;
@@ -70,4 +76,56 @@ pub(crate) fn filter_matchers(query: &[(String, String)]) -> Result<Matchers, Ap
         out.push(m);
     }
     Ok(out)
+}
+
+/// Path prefix of the API v2.
+pub(crate) const PREFIX: &str = "/api/alertmanager/grafana/api/v2/";
+
+/// Our OpenAPI (Swagger 2.0) description of the API v2, served at `PREFIX + "openapi.yaml"`.
+pub(crate) const OPENAPI: &str = include_str!("openapi.yaml");
+
+/// `GET /openapi.yaml`.
+pub(crate) async fn openapi() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/yaml")],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+/// Middleware: every answer under the API v2 prefix, errors included, gets
+/// `Cache-Control: no-store` (as upstream's `setResponseHeaders`).
+pub(crate) async fn no_store(req: Request, next: Next) -> Response {
+    let v2 = req.uri().path().starts_with(PREFIX);
+    let mut resp = next.run(req).await;
+    if v2 {
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// An error of an API v2 handler, answered as upstream does: the status and the message as a
+/// JSON string (`"..."`, `Content-Type: application/json`), which go-swagger clients such as
+/// amtool decode. Authentication errors keep the server-wide `{"message"}` shape.
+#[derive(Debug)]
+pub(crate) struct V2Error(pub(crate) ApiError);
+
+impl From<ApiError> for V2Error {
+    fn from(e: ApiError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for V2Error {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_string(&self.0.message).unwrap_or_else(|_| "\"\"".to_owned());
+        (
+            self.0.status,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    }
 }

@@ -13,7 +13,8 @@ use wk_alertmanager::instance::Alertmanager;
 use wk_alertmanager::matchers::{MatchType, Matcher, Matchers};
 use wk_alertmanager::silences::{Silence, SilenceError, SilenceQuery, SilenceState};
 
-use super::{filter_matchers, instance, time};
+use super::V2Error;
+use super::{bool_param, filter_matchers, instance, time};
 use crate::access::Caller;
 use crate::alertmanagers::Alertmanagers;
 use crate::json::JsonBody;
@@ -80,18 +81,30 @@ fn filter_keeps(filter: &Matchers, s: &Silence) -> bool {
 }
 
 /// `GET /silences`: active (by end), then pending (by start), then expired (latest end first).
+/// `active`, `pending`, `expired` (default true) leave out silences in that state (0.34).
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<Vec<(String, String)>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, V2Error> {
     let am = instance(&state, &caller).await?;
     let filter = filter_matchers(&query)?;
+    let mut states = Vec::new();
+    for (name, state) in [
+        ("active", SilenceState::Active),
+        ("pending", SilenceState::Pending),
+        ("expired", SilenceState::Expired),
+    ] {
+        if bool_param(&query, name, true)? {
+            states.push(state);
+        }
+    }
     let now = am.now();
     let mut list: Vec<Silence> = am
         .silences()
         .query(&SilenceQuery::default(), now)
         .into_iter()
+        .filter(|s| states.contains(&s.state(now)))
         .filter(|s| filter_keeps(&filter, s))
         .collect();
     let rank = |s: &Silence| match s.state(now) {
@@ -151,7 +164,7 @@ pub(crate) async fn post(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(body): JsonBody<PostedSilence>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, V2Error> {
     let mut set = Matchers::new();
     for m in body.matchers {
         let kind = match (m.is_regex, m.is_equal) {
@@ -164,6 +177,16 @@ pub(crate) async fn post(
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         set.push(matcher);
     }
+    let am = instance(&state, &caller).await?;
+    // The API's own checks, before the silence store's validation (upstream's messages).
+    if body.starts_at >= body.ends_at {
+        let msg = "Failed to create silence: start time must be before end time";
+        return Err(ApiError::bad_request(msg).into());
+    }
+    if body.ends_at < am.now() {
+        let msg = "Failed to create silence: end time can't be in the past";
+        return Err(ApiError::bad_request(msg).into());
+    }
     let silence = Silence {
         id: body.id.unwrap_or_default(),
         matcher_sets: if set.is_empty() { vec![] } else { vec![set] },
@@ -174,7 +197,6 @@ pub(crate) async fn post(
         comment: body.comment,
         annotations: body.annotations,
     };
-    let am = instance(&state, &caller).await?;
     let out = am
         .silences()
         .set(silence, am.now())
@@ -188,7 +210,7 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, V2Error> {
     let am = instance(&state, &caller).await?;
     let s = am
         .silences()
@@ -202,7 +224,7 @@ pub(crate) async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, V2Error> {
     let am = instance(&state, &caller).await?;
     am.silences().expire(&id, am.now()).map_err(silence_error)?;
     save(&state, &caller, &am).await;

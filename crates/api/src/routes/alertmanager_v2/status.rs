@@ -4,15 +4,16 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
+use super::V2Error;
 use super::instance;
+use crate::AppState;
 use crate::access::Caller;
-use crate::{ApiError, AppState};
 
 /// `GET /status`: the single-node peer reports cluster status `disabled`.
 pub(crate) async fn status(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, V2Error> {
     let am = instance(&state, &caller).await?;
     let build = &state.opts.build;
     Ok(Json(json!({
@@ -34,7 +35,7 @@ pub(crate) async fn status(
 pub(crate) async fn receivers(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, V2Error> {
     let am = instance(&state, &caller).await?;
     Ok(Json(Value::Array(
         am.receivers()
