@@ -248,3 +248,38 @@ pub fn median(d: &mut [Duration]) -> Duration {
     d.sort();
     d.get(d.len() / 2).copied().unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_are_distinct_and_carry_the_documented_labels() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..200_000 {
+            let a = alert(i, "s", "e");
+            let labels = a["labels"].as_object().cloned().unwrap_or_default();
+            let names: Vec<&str> = labels.keys().map(String::as_str).collect();
+            let mut want = LABELS.to_vec();
+            want.sort_unstable();
+            assert_eq!(names, want);
+            assert!(seen.insert(serde_json::to_string(&labels).unwrap_or_default()));
+        }
+    }
+
+    #[test]
+    fn batches_split_the_range() {
+        let b = batches(0..250, 100).expect("batches");
+        assert_eq!(b.len(), 3);
+        let last: Vec<Value> = serde_json::from_slice(&b[2]).expect("json");
+        assert_eq!(last.len(), 50);
+        assert_eq!(last[0]["labels"]["instance"], "10.0.0.200:9100");
+    }
+
+    #[test]
+    fn median_takes_the_middle() {
+        let ms = Duration::from_millis;
+        assert_eq!(median(&mut [ms(3), ms(1), ms(2)]), ms(2));
+        assert_eq!(median(&mut []), Duration::ZERO);
+    }
+}

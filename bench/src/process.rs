@@ -231,3 +231,17 @@ impl Perf {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_process() {
+        let ticks = clock_ticks();
+        assert!(cpu_seconds("self", ticks).expect("stat") >= 0.0);
+        assert!(status_bytes(std::process::id(), "VmRSS").expect("status") > 0);
+        assert!(status_bytes(std::process::id(), "NoSuchKey").is_err());
+        assert_eq!(load_average().split_whitespace().count(), 3);
+    }
+}

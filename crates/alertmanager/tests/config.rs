@@ -2,7 +2,8 @@
 //! `# expect: invalid <substring of our error>` on its first line, and, where Alertmanager 0.25
 //! deliberately differs (unsupported integrations), `# amtool: valid|invalid` on the second.
 //! Webhook `url_file` and `timeout` are accepted by us although 0.25 lacks them (later versions
-//! have them).
+//! have them), and label names in `group_by` and inhibition `equal` are UTF-8 like alerts and
+//! matchers (0.27+), where 0.25 wants classic names.
 //! With `amtool` on PATH, its accept/reject verdict must equal ours (or the override).
 
 use std::path::{Path, PathBuf};

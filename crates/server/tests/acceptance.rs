@@ -842,9 +842,6 @@ async fn utf8_silences() {
 
 /// Upstream's `TestSendAlertsToUTF8Route`: a UTF-8 matcher and `group_by` in a child route.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "product gap: group_by label names are validated as classic names (Alertmanager 0.25, \
-            the oracle), while alerts and matchers accept UTF-8 names (0.27+); the configuration \
-            is rejected with `invalid label name \"foo🙂\" in group_by list`"]
 async fn send_alerts_to_utf8_route() {
     let mut t = AcceptanceTest::single();
     let co = t.collector("webhook").await;

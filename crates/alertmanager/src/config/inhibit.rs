@@ -60,7 +60,7 @@ fn combine(
         }
     }
     for (i, s) in list.iter().enumerate() {
-        let ms = parse_matchers(s, Mode::Classic).map_err(|e| {
+        let ms = parse_matchers(s, Mode::Fallback).map_err(|e| {
             ConfigError::invalid(format!("{path}.{side}_matchers[{i}]"), e.to_string())
         })?;
         ms.into_iter().for_each(|m| out.push(m));
@@ -72,7 +72,8 @@ impl RawInhibitRule {
     /// Converts and checks the rule; `path` is e.g. `inhibit_rules[0]`.
     pub(super) fn build(self, path: &str) -> Result<InhibitRule, ConfigError> {
         for (i, l) in self.equal.iter().enumerate() {
-            if !is_valid_classic_label_name(l) {
+            // UTF-8 names, like alerts and matchers (Alertmanager 0.27+).
+            if l.is_empty() {
                 return Err(ConfigError::invalid(
                     format!("{path}.equal[{i}]"),
                     format!("{l:?} is not a valid label name"),

@@ -108,7 +108,9 @@ impl RawRoute {
                     }
                     continue;
                 }
-                if !is_valid_classic_label_name(l) {
+                // UTF-8 names, like alerts and matchers (Alertmanager 0.27+; 0.25 wants
+                // classic names here).
+                if l.is_empty() {
                     return Err(err(p, format!("invalid label name {l:?} in group_by list")));
                 }
                 if !seen.insert(l) {
@@ -137,7 +139,7 @@ impl RawRoute {
             matchers.push(m);
         }
         for (i, s) in self.matchers.iter().enumerate() {
-            let ms = parse_matchers(s, Mode::Classic)
+            let ms = parse_matchers(s, Mode::Fallback)
                 .map_err(|e| err(format!("{path}.matchers[{i}]"), e.to_string()))?;
             ms.into_iter().for_each(|m| matchers.push(m));
         }

@@ -62,7 +62,8 @@ fn random_unit(n: u32) -> f64 {
 }
 
 /// Sends `alerts` through `integration`, retrying retryable errors with `backoff` until
-/// `deadline`. The first attempt is immediate. Every attempt is counted in `metrics`
+/// `deadline`. The first attempt is immediate; each retry waits for the backoff delay counted from
+/// the start of the previous attempt (upstream's ticker). Every attempt is counted in `metrics`
 /// (requests, failed requests, latency).
 pub async fn send_with_retry(
     integration: &dyn Integration,
@@ -77,6 +78,7 @@ pub async fn send_with_retry(
     loop {
         attempts = attempts.saturating_add(1);
         let started = std::time::Instant::now();
+        let attempt_start = Instant::now();
         let result =
             tokio::time::timeout_at(deadline, integration.notify(ctx, reason, alerts)).await;
         let failed = !matches!(result, Ok(Ok(())));
@@ -94,7 +96,9 @@ pub async fn send_with_retry(
             }
         };
         let retry = attempts - 1;
-        let wake = Instant::now() + backoff.delay(retry, random_unit(retry));
+        // Like upstream's backoff ticker, the delay runs from the start of the attempt, not
+        // from its failure: an attempt that took longer than the delay is retried at once.
+        let wake = attempt_start + backoff.delay(retry, random_unit(retry));
         if wake >= deadline {
             tokio::time::sleep_until(deadline).await;
             return Err(NotifyError::DeadlineExceeded {
