@@ -29,15 +29,7 @@ fn amtool_available() -> bool {
 
 /// Runs amtool against `server` and returns its stdout; panics on failure.
 fn amtool(server: &Server, http_config: &Path, args: &[&str]) -> String {
-    let out = Command::new("amtool")
-        .arg(format!(
-            "--alertmanager.url=http://127.0.0.1:{}/api/alertmanager/grafana",
-            server.port
-        ))
-        .arg(format!("--http.config.file={}", http_config.display()))
-        .args(args)
-        .output()
-        .expect("run amtool");
+    let out = amtool_output(server, http_config, args);
     assert!(
         out.status.success(),
         "amtool {args:?} failed: {}\n{}\nserver log:\n{}",

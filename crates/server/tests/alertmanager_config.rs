@@ -4,13 +4,9 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::routing::post;
+use common::webhook::{Collector, has_alert};
 use common::{Server, Start};
 use serde_json::{Value, json};
 use wk_store::Backend;
@@ -24,34 +20,6 @@ fn db_args(db: &TestDatabase) -> Vec<String> {
         "cfg:database.type=postgres".to_owned(),
         format!("cfg:database.url={}", db.options.url),
     ]
-}
-
-type Received = Arc<Mutex<Vec<(Option<String>, Value)>>>;
-
-async fn record(State(got): State<Received>, headers: HeaderMap, body: String) -> &'static str {
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = serde_json::from_str(&body).unwrap_or(Value::String(body));
-    got.lock().expect("lock").push((auth, body));
-    "ok"
-}
-
-/// A local webhook receiver recording every POST body with its `Authorization` header.
-async fn collector() -> (String, Received) {
-    let got: Received = Arc::default();
-    let app = Router::new()
-        .route("/hook", post(record))
-        .with_state(Arc::clone(&got));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind collector");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{addr}/hook"), got)
 }
 
 async fn get_config(http: &reqwest::Client, s: &Server) -> Value {
@@ -74,7 +42,8 @@ async fn config_is_saved_shared_and_applied() {
     let Some(db) = test_database(Backend::Postgres).await else {
         return;
     };
-    let (hook_url, got) = collector().await;
+    let hook = Collector::start().await;
+    let hook_url = hook.url.clone();
     let mut args = db_args(&db);
     args.push("cfg:unified_alerting.alertmanager_config_poll_interval=1s".to_owned());
     let start = Start {
@@ -151,27 +120,8 @@ async fn config_is_saved_shared_and_applied() {
         .await
         .expect("post alert");
     assert_eq!(r.status(), 200, "log:\n{}", b.log());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let found = got.lock().expect("lock").iter().find_map(|(auth, body)| {
-            let has = body["version"] == "4"
-                && body["alerts"]
-                    .as_array()
-                    .is_some_and(|a| a.iter().any(|x| x["labels"]["alertname"] == "ConfigShared"));
-            has.then(|| auth.clone())
-        });
-        if let Some(auth) = found {
-            assert_eq!(auth.as_deref(), Some("Basic Y29sbGVjdG9yOnMzY3JldA=="));
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no notification; got {:?}; log:\n{}",
-            got.lock().expect("lock"),
-            b.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let auth = notified(&hook, "ConfigShared", &b).await;
+    assert_eq!(auth.as_deref(), Some("Basic Y29sbGVjdG9yOnMzY3JldA=="));
 
     // An invalid configuration is rejected and changes nothing.
     let bad = json!({
@@ -210,26 +160,17 @@ async fn post_config(http: &reqwest::Client, s: &Server, config: &Value) -> reqw
 
 /// Waits until the collector has a notification for `alertname` and returns its
 /// `Authorization` header.
-async fn notified(got: &Received, alertname: &str, s: &Server) -> Option<String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let found = got.lock().expect("lock").iter().find_map(|(auth, body)| {
-            let has = body["alerts"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x["labels"]["alertname"] == alertname));
-            has.then(|| auth.clone())
-        });
-        if let Some(auth) = found {
-            return auth;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no notification for {alertname}; got {:?}; log:\n{}",
-            got.lock().expect("lock"),
-            s.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+async fn notified(hook: &Collector, alertname: &str, s: &Server) -> Option<String> {
+    hook.wait_for(
+        Duration::from_secs(30),
+        || format!("log:\n{}", s.log()),
+        |got| {
+            got.iter()
+                .find(|(_, body)| body["version"] == "4" && has_alert(body, alertname))
+                .map(|(auth, _)| auth.clone())
+        },
+    )
+    .await
 }
 
 /// Secure settings are encrypted in the database, kept when the configuration is posted again
@@ -244,7 +185,8 @@ async fn secrets_are_encrypted_kept_by_uid_and_default_restored() {
     let store = wk_store::Store::connect(&db.options)
         .await
         .expect("connect");
-    let (hook_url, got) = collector().await;
+    let hook = Collector::start().await;
+    let hook_url = hook.url.clone();
     let mut args = db_args(&db);
     args.push("cfg:unified_alerting.alertmanager_config_poll_interval=1s".to_owned());
     let s = Server::spawn(&Start {
@@ -296,7 +238,7 @@ async fn secrets_are_encrypted_kept_by_uid_and_default_restored() {
         .expect("post alert");
     assert_eq!(r.status(), 200);
     assert_eq!(
-        notified(&got, "SecretKept", &s).await.as_deref(),
+        notified(&hook, "SecretKept", &s).await.as_deref(),
         Some("Basic Y29sbGVjdG9yOnMzY3JldA==")
     );
 

@@ -5,12 +5,9 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::Router;
-use axum::extract::State;
-use axum::routing::post;
+use common::webhook::{Collector, Request};
 use common::{Server, Start};
 use serde_json::{Value, json};
 
@@ -18,55 +15,26 @@ const CONFIG_PATH: &str = "/api/alertmanager/grafana/config/api/v1/alerts";
 const ALERTS_PATH: &str = "/api/alertmanager/grafana/api/v2/alerts";
 const ALERTNAME: &str = "RestartPending";
 
-type Received = Arc<Mutex<Vec<Value>>>;
-
-async fn record(State(got): State<Received>, body: String) -> &'static str {
-    let body = serde_json::from_str(&body).unwrap_or(Value::String(body));
-    got.lock().expect("lock").push(body);
-    "ok"
-}
-
-/// A local webhook receiver recording every POST body; it outlives both servers.
-async fn collector() -> (String, Received) {
-    let got: Received = Arc::default();
-    let app = Router::new()
-        .route("/hook", post(record))
-        .with_state(Arc::clone(&got));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind collector");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{addr}/hook"), got)
-}
-
 /// The notifications about [`ALERTNAME`] received so far, as their `status`.
-fn statuses(got: &Received) -> Vec<String> {
-    got.lock()
-        .expect("lock")
-        .iter()
+fn statuses(got: &[Request]) -> Vec<String> {
+    got.iter()
+        .map(|(_, b)| b)
         .filter(|b| b["groupLabels"]["alertname"] == ALERTNAME)
         .map(|b| b["status"].as_str().unwrap_or("?").to_owned())
         .collect()
 }
 
 /// Polls the collector until `want` notifications have arrived; panics with the log after 30s.
-async fn wait_for(got: &Received, want: usize, server: &Server) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let seen = statuses(got);
-        if seen.len() >= want {
-            return seen;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "expected {want} notifications, got {seen:?}; log:\n{}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn wait_for(hook: &Collector, want: usize, server: &Server) -> Vec<String> {
+    hook.wait_for(
+        Duration::from_secs(30),
+        || format!("expected {want} notifications; log:\n{}", server.log()),
+        |got| {
+            let seen = statuses(got);
+            (seen.len() >= want).then_some(seen)
+        },
+    )
+    .await
 }
 
 async fn post_alert(http: &reqwest::Client, server: &Server, alert: Value) {
@@ -82,7 +50,8 @@ async fn post_alert(http: &reqwest::Client, server: &Server, alert: Value) {
 
 #[tokio::test]
 async fn pending_resolved_notification_is_sent_after_sigterm_restart() {
-    let (hook_url, got) = collector().await;
+    let hook = Collector::start().await;
+    let hook_url = hook.url.clone();
     let http = reqwest::Client::new();
     let mut server = Server::start(&Start::default()).await;
 
@@ -124,7 +93,7 @@ async fn pending_resolved_notification_is_sent_after_sigterm_restart() {
         json!({"labels": labels, "startsAt": starts_at.to_rfc3339()}),
     )
     .await;
-    assert_eq!(wait_for(&got, 1, &server).await, ["firing"]);
+    assert_eq!(wait_for(&hook, 1, &server).await, ["firing"]);
 
     // Resolve it, then stop gracefully well before group_interval: the resolved notification
     // is still pending in the aggregation group.
@@ -144,7 +113,7 @@ async fn pending_resolved_notification_is_sent_after_sigterm_restart() {
         server.log()
     );
     assert_eq!(
-        statuses(&got),
+        statuses(&hook.requests()),
         ["firing"],
         "the resolved notification went out before the restart; the test proves nothing"
     );
@@ -156,9 +125,9 @@ async fn pending_resolved_notification_is_sent_after_sigterm_restart() {
 
     // The resolved notification comes from the restored alert; a repeat of the firing one
     // would have come from the same first flush, so nothing can follow it unnoticed.
-    let seen = wait_for(&got, 2, &server).await;
+    let seen = wait_for(&hook, 2, &server).await;
     assert_eq!(seen, ["firing", "resolved"], "log:\n{}", server.log());
-    let bodies = got.lock().expect("lock").clone();
+    let bodies = hook.bodies();
     let resolved = bodies.last().expect("resolved notification");
     assert_eq!(resolved["alerts"][0]["status"], "resolved", "{resolved}");
     assert_eq!(resolved["alerts"][0]["labels"]["instance"], "db-1");

@@ -5,64 +5,13 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use axum::Router;
-use axum::extract::State;
-use axum::routing::post;
+use common::prometheus::{KillOnDrop, prometheus_binary};
+use common::webhook::{Collector, has_alert};
 use common::{Server, Start, TempDir, free_port};
-use serde_json::{Value, json};
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The Prometheus binary, or `None` (skip) unless services are required.
-fn prometheus_binary() -> Option<&'static str> {
-    let found = Command::new("prometheus")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        return Some("prometheus");
-    }
-    if std::env::var("WATCHKEEPER_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
-        panic!("prometheus is not installed but WATCHKEEPER_TEST_REQUIRE_SERVICES=1");
-    }
-    eprintln!("skipping: the prometheus binary is not installed (apt-get install prometheus)");
-    None
-}
-
-type Bodies = Arc<Mutex<Vec<Value>>>;
-
-/// A webhook receiver recording every JSON body it is sent; returns its URL.
-async fn collector() -> (String, Bodies) {
-    async fn record(State(b): State<Bodies>, axum::Json(v): axum::Json<Value>) -> &'static str {
-        if let Ok(mut b) = b.lock() {
-            b.push(v);
-        }
-        "ok"
-    }
-    let got = Bodies::default();
-    let app = Router::new()
-        .route("/hook", post(record))
-        .with_state(Arc::clone(&got));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind collector");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{addr}/hook"), got)
-}
+use serde_json::json;
 
 /// The value of an exposition sample line `series value`, if present.
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -77,7 +26,7 @@ async fn prometheus_alerts_reach_the_webhook() {
         return;
     };
     let server = Server::start(&Start::default()).await;
-    let (hook_url, got) = collector().await;
+    let hook = Collector::start().await;
     let http = reqwest::Client::new();
 
     let config = json!({
@@ -93,7 +42,7 @@ async fn prometheus_alerts_reach_the_webhook() {
                 "name": "collector",
                 "grafana_managed_receiver_configs": [{
                     "uid": "c1", "name": "collector", "type": "webhook",
-                    "settings": {"url": hook_url}
+                    "settings": {"url": hook.url}
                 }]
             }]
         }
@@ -167,24 +116,24 @@ alerting:
             .expect("start prometheus"),
     );
 
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let body = loop {
-        let found = got.lock().ok().and_then(|b| {
-            b.iter()
-                .find(|v| v["alerts"][0]["labels"]["alertname"] == "AlwaysFiring")
-                .cloned()
-        });
-        if let Some(body) = found {
-            break body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no notification; watchkeeper log:\n{}\nprometheus log:\n{}",
-            server.log(),
-            std::fs::read_to_string(&prom_log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let body = hook
+        .wait_for(
+            Duration::from_secs(60),
+            || {
+                format!(
+                    "watchkeeper log:\n{}\nprometheus log:\n{}",
+                    server.log(),
+                    std::fs::read_to_string(&prom_log).unwrap_or_default()
+                )
+            },
+            |got| {
+                got.iter()
+                    .map(|(_, b)| b)
+                    .find(|b| has_alert(b, "AlwaysFiring"))
+                    .cloned()
+            },
+        )
+        .await;
     assert_eq!(body["receiver"], "collector", "{body}");
     assert_eq!(body["status"], "firing");
     let alert = &body["alerts"][0];

@@ -2,35 +2,11 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::prometheus::{KillOnDrop, prometheus_binary};
 use common::{Server, Start, TempDir, free_port};
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The Prometheus binary, or `None` (skip) unless services are required.
-fn prometheus_binary() -> Option<&'static str> {
-    let found = Command::new("prometheus")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        return Some("prometheus");
-    }
-    if std::env::var("WATCHKEEPER_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
-        panic!("prometheus is not installed but WATCHKEEPER_TEST_REQUIRE_SERVICES=1");
-    }
-    eprintln!("skipping: the prometheus binary is not installed (apt-get install prometheus)");
-    None
-}
 
 #[tokio::test]
 async fn prometheus_scrapes_metrics() {

@@ -3,6 +3,8 @@
 #![allow(dead_code)] // Each test file uses a different part of the harness.
 
 pub mod acceptance;
+pub mod prometheus;
+pub mod webhook;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
