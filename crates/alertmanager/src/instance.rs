@@ -324,13 +324,16 @@ impl Alertmanager {
         }
     }
 
-    /// The stored alerts selected by `filter`, with their state at the current time, sorted by
-    /// fingerprint.
-    pub fn alerts(&self, filter: impl Fn(&Alert, &AlertState) -> bool) -> Vec<(Alert, AlertState)> {
+    /// The stored alerts (shared with the store) selected by `filter`, with their state at the
+    /// current time, sorted by fingerprint.
+    pub fn alerts(
+        &self,
+        filter: impl Fn(&Alert, &AlertState) -> bool,
+    ) -> Vec<(Arc<Alert>, AlertState)> {
         let now = self.now();
-        let mut list = self.store.list();
-        list.sort_by_key(Alert::fingerprint);
-        list.into_iter()
+        self.store
+            .list()
+            .into_iter()
             .filter_map(|a| {
                 let st = self.alert_state(&a, now);
                 filter(&a, &st).then_some((a, st))
@@ -459,7 +462,7 @@ impl Alertmanager {
     /// first). Of two versions of one alert the later `updated_at` wins. Take it before
     /// [`Alertmanager::stop`], which drops the groups.
     pub fn snapshot_alerts(&self) -> Vec<u8> {
-        let mut by_fp: std::collections::BTreeMap<crate::labels::Fingerprint, Alert> =
+        let mut by_fp: std::collections::BTreeMap<crate::labels::Fingerprint, Arc<Alert>> =
             std::collections::BTreeMap::new();
         let held = self.groups().into_iter().flat_map(|g| g.alerts);
         for alert in self.store.list().into_iter().chain(held) {
@@ -471,7 +474,7 @@ impl Alertmanager {
                 by_fp.insert(fp, alert);
             }
         }
-        let alerts: Vec<Alert> = by_fp.into_values().collect();
+        let alerts: Vec<Arc<Alert>> = by_fp.into_values().collect();
         crate::alerts::encode_alerts(&alerts)
     }
 

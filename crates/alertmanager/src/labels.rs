@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// FNV-1a 64 offset basis: the fingerprint of the empty label set.
 pub const FNV_OFFSET64: u64 = 14_695_981_039_346_656_037;
@@ -75,8 +78,52 @@ pub fn is_valid_label_name(name: &str, mode: NameValidation) -> bool {
 pub struct InvalidLabelName(pub String);
 
 /// A set of labels, kept sorted by name (byte-wise), like Prometheus `model.LabelSet`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct LabelSet(BTreeMap<String, String>);
+///
+/// Stored compactly: one shared allocation holding `name 0xFF value 0xFF` for each label in
+/// name order (the byte layout the fingerprint hashes; `0xFF` never occurs in UTF-8), so a
+/// clone is a reference-count increment. The fingerprint is computed once and cached.
+#[derive(Default)]
+pub struct LabelSet {
+    buf: Option<Arc<[u8]>>,
+    len: u32,
+    /// The cached fingerprint plus one; 0 when not computed yet.
+    fp: AtomicU64,
+}
+
+impl Clone for LabelSet {
+    fn clone(&self) -> Self {
+        Self {
+            buf: self.buf.clone(),
+            len: self.len,
+            fp: AtomicU64::new(self.fp.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+impl PartialEq for LabelSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for LabelSet {}
+
+impl Hash for LabelSet {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.bytes().hash(state);
+    }
+}
+
+impl fmt::Debug for LabelSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// A label name or value slice as text; slices always come from `str`s, so this never fails.
+fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
 
 impl LabelSet {
     /// An empty label set.
@@ -84,65 +131,109 @@ impl LabelSet {
         Self::default()
     }
 
+    /// Builds the set from pairs sorted by name without duplicates.
+    fn from_sorted<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> Self {
+        let size: usize = pairs.clone().map(|(k, v)| k.len() + v.len() + 2).sum();
+        if size == 0 {
+            return Self::default();
+        }
+        // One allocation, written in place (the `Arc` is not shared yet).
+        let mut buf: Arc<[u8]> = std::iter::repeat_n(SEPARATOR_BYTE, size).collect();
+        let mut len = 0u32;
+        if let Some(mut rest) = Arc::get_mut(&mut buf) {
+            for (k, v) in pairs {
+                for part in [k, v] {
+                    let (dst, tail) = rest.split_at_mut(part.len());
+                    dst.copy_from_slice(part.as_bytes());
+                    // The separator is already in place.
+                    rest = tail.get_mut(1..).unwrap_or_default();
+                }
+                len += 1;
+            }
+        }
+        Self {
+            buf: Some(buf),
+            len,
+            fp: AtomicU64::new(0),
+        }
+    }
+
+    /// The hashed byte layout: `name 0xFF value 0xFF` per label in name order.
+    fn bytes(&self) -> &[u8] {
+        self.buf.as_deref().unwrap_or_default()
+    }
+
+    /// Labels as byte slices, in name order.
+    fn raw(&self) -> impl Iterator<Item = (&[u8], &[u8])> + Clone {
+        let mut parts = self.bytes().split(|b| *b == SEPARATOR_BYTE);
+        let len = self.len as usize;
+        std::iter::from_fn(move || Some((parts.next()?, parts.next()?))).take(len)
+    }
+
     /// Sets `name` to `value`, returning the previous value.
-    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        self.0.insert(name.into(), value.into())
+    pub fn insert(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Option<String> {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        let old = self.get(name).map(str::to_owned);
+        let others = self.iter().filter(|(k, _)| *k != name);
+        let mut pairs: Vec<(&str, &str)> = others.chain([(name, value)]).collect();
+        pairs.sort_by(|a, b| a.0.cmp(b.0));
+        *self = Self::from_sorted(pairs.into_iter());
+        old
     }
 
     /// The value of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        let name = name.as_bytes();
+        self.raw().find(|(k, _)| *k == name).map(|(_, v)| text(v))
     }
 
     /// Removes `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        self.0.remove(name)
+        let old = self.get(name).map(str::to_owned)?;
+        let rest = Self::from_sorted(self.iter().filter(|(k, _)| *k != name));
+        *self = rest;
+        Some(old)
     }
 
     /// Number of labels.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.len as usize
     }
 
     /// Whether there are no labels.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len == 0
     }
 
     /// Labels in name order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
+        self.raw().map(|(k, v)| (text(k), text(v)))
     }
 
-    /// The underlying sorted map.
-    pub fn as_map(&self) -> &BTreeMap<String, String> {
-        &self.0
+    /// The labels as a sorted map (a copy).
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        self.iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
     }
 
-    /// FNV-1a 64 over `name ‖ 0xFF ‖ value ‖ 0xFF` for each label in name order.
+    /// FNV-1a 64 over `name ‖ 0xFF ‖ value ‖ 0xFF` for each label in name order; computed
+    /// once per set and cached.
     pub fn fingerprint(&self) -> Fingerprint {
-        let mut h = FNV_OFFSET64;
-        self.for_each_hashed_byte(|b| {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(FNV_PRIME64);
+        let cached = self.fp.load(Ordering::Relaxed);
+        if cached != 0 {
+            return Fingerprint(cached.wrapping_sub(1));
+        }
+        let h = self.bytes().iter().fold(FNV_OFFSET64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME64)
         });
+        self.fp.store(h.wrapping_add(1), Ordering::Relaxed);
         Fingerprint(h)
     }
 
     /// xxHash64 (seed 0) over the same byte layout as the fingerprint (`notify.hashAlert`).
     pub fn alert_hash(&self) -> u64 {
-        let mut buf = Vec::with_capacity(self.0.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
-        self.for_each_hashed_byte(|b| buf.push(b));
-        xxhash_rust::xxh64::xxh64(&buf, 0)
-    }
-
-    fn for_each_hashed_byte(&self, mut f: impl FnMut(u8)) {
-        for (name, value) in &self.0 {
-            name.bytes().for_each(&mut f);
-            f(SEPARATOR_BYTE);
-            value.bytes().for_each(&mut f);
-            f(SEPARATOR_BYTE);
-        }
+        xxhash_rust::xxh64::xxh64(self.bytes(), 0)
     }
 
     /// Ordering used to sort alerts (`LabelSet.Before`): fewer labels first, then by the
@@ -151,13 +242,13 @@ impl LabelSet {
         if self.len() != other.len() {
             return self.len() < other.len();
         }
-        let mut names: Vec<&String> = self.0.keys().chain(other.0.keys()).collect();
+        let mut names: Vec<&str> = self.iter().chain(other.iter()).map(|(k, _)| k).collect();
         names.sort();
         for name in names {
-            let Some(mine) = self.0.get(name) else {
+            let Some(mine) = self.get(name) else {
                 return true;
             };
-            let Some(theirs) = other.0.get(name) else {
+            let Some(theirs) = other.get(name) else {
                 return false;
             };
             if mine != theirs {
@@ -169,26 +260,32 @@ impl LabelSet {
 
     /// Checks every label name under `mode` (values are always valid UTF-8 in Rust).
     pub fn validate(&self, mode: NameValidation) -> Result<(), InvalidLabelName> {
-        match self.0.keys().find(|n| !is_valid_label_name(n, mode)) {
-            Some(bad) => Err(InvalidLabelName(bad.clone())),
+        match self.iter().find(|(n, _)| !is_valid_label_name(n, mode)) {
+            Some((bad, _)) => Err(InvalidLabelName(bad.to_owned())),
             None => Ok(()),
         }
     }
 }
 
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for LabelSet {
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for LabelSet {
+    /// Sorts by name; of pairs with the same name the last wins, like a map.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(
-            iter.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        let mut pairs: Vec<(K, V)> = iter.into_iter().collect();
+        pairs.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+        let mut kept: Vec<(&str, &str)> = Vec::with_capacity(pairs.len());
+        for (k, v) in &pairs {
+            match kept.last_mut() {
+                Some(last) if last.0 == k.as_ref() => last.1 = v.as_ref(),
+                _ => kept.push((k.as_ref(), v.as_ref())),
+            }
+        }
+        Self::from_sorted(kept.into_iter())
     }
 }
 
 impl From<BTreeMap<String, String>> for LabelSet {
     fn from(map: BTreeMap<String, String>) -> Self {
-        Self(map)
+        Self::from_sorted(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 }
 
@@ -196,7 +293,7 @@ impl fmt::Display for LabelSet {
     /// Renders like Prometheus `LabelSet.String()`: `{a="x", b="y"}`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("{")?;
-        for (i, (name, value)) in self.0.iter().enumerate() {
+        for (i, (name, value)) in self.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
@@ -382,6 +479,64 @@ mod tests {
         assert!(!ls(&[("a", "9")]).before(&ls(&[("b", "1")])));
         assert!(ls(&[("b", "1")]).before(&ls(&[("a", "9")])));
         assert!(!a.before(&a.clone()));
+    }
+
+    #[test]
+    fn map_semantics() {
+        let mut set = ls(&[("b", "2"), ("a", "1"), ("b", "3")]);
+        assert_eq!(set.len(), 2, "a repeated name keeps one entry");
+        assert_eq!(set.get("b"), Some("3"), "the last value wins, like a map");
+        assert_eq!(set.get("c"), None);
+        assert_eq!(set.insert("c", ""), None);
+        assert_eq!(set.insert("a", "9"), Some("1".to_owned()));
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            [("a", "9"), ("b", "3"), ("c", "")]
+        );
+        assert_eq!(set.remove("b"), Some("3".to_owned()));
+        assert_eq!(set.remove("b"), None);
+        assert_eq!(
+            set.to_map(),
+            BTreeMap::from([("a".into(), "9".into()), ("c".into(), "".into())])
+        );
+        assert_eq!(set, ls(&[("c", ""), ("a", "9")]));
+        assert_ne!(set, ls(&[("a", "9")]));
+        assert_eq!(set.remove("a"), Some("9".to_owned()));
+        assert_eq!(set.remove("c"), Some(String::new()));
+        assert!(set.is_empty());
+        assert_eq!(set, LabelSet::new());
+        assert_eq!(set.fingerprint(), LabelSet::new().fingerprint());
+    }
+
+    #[test]
+    fn cached_fingerprint_follows_changes() {
+        let mut set = ls(&[("a", "1")]);
+        let first = set.fingerprint();
+        assert_eq!(set.clone().fingerprint(), first);
+        set.insert("b", "2");
+        assert_eq!(
+            set.fingerprint(),
+            ls(&[("a", "1"), ("b", "2")]).fingerprint()
+        );
+        assert_ne!(set.fingerprint(), first);
+        set.remove("b");
+        assert_eq!(set.fingerprint(), first);
+    }
+
+    #[test]
+    fn names_and_values_may_hold_any_text() {
+        let set = ls(&[("", "x"), ("ä\u{0}", "\u{0}\u{10ffff}"), ("z", "")]);
+        assert_eq!(set.len(), 3);
+        assert_eq!(set.get(""), Some("x"));
+        assert_eq!(set.get("ä\u{0}"), Some("\u{0}\u{10ffff}"));
+        assert_eq!(set.get("z"), Some(""));
+        let from_map = LabelSet::from(set.to_map());
+        assert_eq!(from_map, set);
+        let mut h1 = std::collections::hash_map::DefaultHasher::new();
+        let mut h2 = std::collections::hash_map::DefaultHasher::new();
+        set.hash(&mut h1);
+        from_map.hash(&mut h2);
+        assert_eq!(h1.finish(), h2.finish());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! session tokens with rotation, and API tokens. Everything it keeps lives in the shared SQL store, so
 //! any instance behind a load balancer can authenticate any request (no session affinity).
 
+mod cache;
 mod error;
 mod identity;
 mod lockout;
@@ -11,6 +12,7 @@ mod service;
 mod sessions;
 mod token;
 
+pub use cache::{API_KEY_CACHE_TTL_SECS, API_KEY_LAST_USED_INTERVAL_SECS, PASSWORD_CACHE_TTL_SECS};
 pub use error::AuthError;
 pub use identity::{AuthMethod, Identity};
 pub use options::AuthOptions;

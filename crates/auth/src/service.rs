@@ -5,6 +5,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use wk_store::{ApiKey, NewApiKey, NewAuthToken, OrgRole, Store, User};
 
+use crate::cache::{
+    API_KEY_CACHE_TTL_SECS, API_KEY_LAST_USED_INTERVAL_SECS, CachedApiKey, MAX_ENTRIES,
+    PASSWORD_CACHE_TTL_SECS, PasswordCache, TtlMap,
+};
 use crate::password::{self, verify_against_dummy};
 use crate::sessions::{SessionLookup, SessionToken};
 use crate::token::{hash_token, random_token};
@@ -37,6 +41,8 @@ pub struct AuthService {
     store: Store,
     opts: Arc<AuthOptions>,
     clock: Clock,
+    api_keys: Arc<TtlMap<String, CachedApiKey>>,
+    passwords: Arc<PasswordCache>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -67,7 +73,14 @@ impl AuthService {
             store,
             opts: Arc::new(opts),
             clock,
+            api_keys: Arc::new(TtlMap::new(API_KEY_CACHE_TTL_SECS, MAX_ENTRIES)),
+            passwords: Arc::new(PasswordCache::new(PASSWORD_CACHE_TTL_SECS, MAX_ENTRIES)),
         }
+    }
+
+    /// Argon2 password verifications this service has run (cache misses), for tests and metrics.
+    pub fn password_verifications(&self) -> u64 {
+        self.passwords.verifications()
     }
 
     /// The options in force.
@@ -79,7 +92,9 @@ impl AuthService {
         (self.clock)()
     }
 
-    /// Checks a login (or e-mail) and password, applying the lockout; returns the user.
+    /// Checks a login (or e-mail) and password, applying the lockout; returns the user. A
+    /// successful verification is reused for the same credentials for
+    /// `PASSWORD_CACHE_TTL_SECS` while the user's stored hash is unchanged.
     pub async fn check_password(
         &self,
         login: &str,
@@ -90,7 +105,19 @@ impl AuthService {
         lockout::check(&self.store, &self.opts, login, now).await?;
         let user = self.store.get_user_by_login_or_email(login.trim()).await?;
         let ok = match &user {
-            Some(u) if !u.is_disabled => verify_blocking(password, &u.password_hash).await,
+            Some(u) if !u.is_disabled => {
+                let key = self.passwords.key_of(login, password);
+                if key.is_some_and(|k| self.passwords.hit(&k, &u.password_hash, now)) {
+                    true
+                } else {
+                    self.passwords.count_verification();
+                    let ok = verify_blocking(password, &u.password_hash).await;
+                    if ok && let Some(k) = key {
+                        self.passwords.remember(k, &u.password_hash, now);
+                    }
+                    ok
+                }
+            }
             _ => {
                 let pw = password.to_owned();
                 let _ = tokio::task::spawn_blocking(move || verify_against_dummy(&pw)).await;
@@ -248,21 +275,46 @@ impl AuthService {
         self.identity_for_user(user, AuthMethod::Basic).await
     }
 
-    /// Authenticates an API token.
+    /// Authenticates an API token. A successful lookup is reused for `API_KEY_CACHE_TTL_SECS`
+    /// (so a token deleted on another instance stops working within that time; expiry is checked
+    /// on every use), and `last_used_at` is written only when the known value is older than
+    /// `API_KEY_LAST_USED_INTERVAL_SECS`, as Grafana does.
     pub async fn authenticate_api_key(&self, raw: &str) -> Result<Identity, AuthError> {
         if !raw.starts_with(API_TOKEN_PREFIX) {
             return Err(AuthError::InvalidApiKey);
         }
-        let key = self
-            .store
-            .get_api_key_by_hash(&hash_token(raw))
-            .await?
-            .ok_or(AuthError::InvalidApiKey)?;
+        let hashed = hash_token(raw);
         let now = self.now();
+        let key = match self.api_keys.get(&hashed, now) {
+            Some(k) => k,
+            None => {
+                let k = self
+                    .store
+                    .get_api_key_by_hash(&hashed)
+                    .await?
+                    .ok_or(AuthError::InvalidApiKey)?;
+                let cached = CachedApiKey {
+                    id: k.id,
+                    org_id: k.org_id,
+                    role: k.role,
+                    expires: k.expires,
+                    last_used_at: k.last_used_at,
+                };
+                self.api_keys.insert(hashed.clone(), cached.clone(), now);
+                cached
+            }
+        };
         if key.expires.is_some_and(|e| e <= now) {
             return Err(AuthError::InvalidApiKey);
         }
-        self.store.touch_api_key(key.id, now).await?;
+        if key
+            .last_used_at
+            .is_none_or(|t| now - t >= API_KEY_LAST_USED_INTERVAL_SECS)
+        {
+            self.store.touch_api_key(key.id, now).await?;
+            self.api_keys
+                .update(&hashed, |k| k.last_used_at = Some(now));
+        }
         Ok(Identity {
             user: None,
             org_id: key.org_id,
@@ -270,6 +322,12 @@ impl AuthService {
             is_server_admin: false,
             method: AuthMethod::ApiKey { key_id: key.id },
         })
+    }
+
+    /// Forgets the cached lookups of API token `key_id` (call after deleting it), so this
+    /// instance refuses it at once.
+    pub fn forget_api_key(&self, key_id: i64) {
+        self.api_keys.remove_where(|k| k.id == key_id);
     }
 
     /// Creates an API token for an organization; `seconds_to_live` of `None` or 0 means no expiry

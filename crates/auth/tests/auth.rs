@@ -306,3 +306,187 @@ async fn password_change() {
             .expect("new password works");
     }
 }
+
+#[tokio::test]
+async fn api_key_cache_last_used_and_revocation() {
+    for t in wk_store::testing::test_stores().await {
+        let b = t.backend();
+        let f = Fixture::new(t.store.clone(), opts());
+        let created = f
+            .auth
+            .create_api_key(1, "ci", OrgRole::Editor, Some(1000))
+            .await
+            .expect("key");
+        let last_used = || async { f.store.list_api_keys(1).await.expect("list")[0].last_used_at };
+        f.auth
+            .authenticate_api_key(&created.token)
+            .await
+            .expect("first use");
+        assert_eq!(last_used().await, Some(T0), "{b}: first use is recorded");
+        f.advance(30);
+        f.auth
+            .authenticate_api_key(&created.token)
+            .await
+            .expect("second use");
+        assert_eq!(
+            last_used().await,
+            Some(T0),
+            "{b}: not written again so soon"
+        );
+        f.advance(wk_auth::API_KEY_LAST_USED_INTERVAL_SECS);
+        f.auth
+            .authenticate_api_key(&created.token)
+            .await
+            .expect("later use");
+        assert_eq!(
+            last_used().await,
+            Some(T0 + 30 + wk_auth::API_KEY_LAST_USED_INTERVAL_SECS),
+            "{b}: written once the interval passed"
+        );
+
+        // Deleted behind the service's back (another instance): works until the TTL runs out.
+        let id = f.store.list_api_keys(1).await.expect("list")[0].id;
+        assert!(f.store.delete_api_key(1, id).await.expect("delete"));
+        f.auth
+            .authenticate_api_key(&created.token)
+            .await
+            .expect("cached within the TTL");
+        f.advance(wk_auth::API_KEY_CACHE_TTL_SECS);
+        assert!(
+            f.auth.authenticate_api_key(&created.token).await.is_err(),
+            "{b}: refused once the TTL ran out"
+        );
+
+        // Deleted through this service's owner: refused at once.
+        let other = f
+            .auth
+            .create_api_key(1, "ci2", OrgRole::Viewer, None)
+            .await
+            .expect("key");
+        f.auth
+            .authenticate_api_key(&other.token)
+            .await
+            .expect("valid");
+        assert!(
+            f.store
+                .delete_api_key(1, other.key.id)
+                .await
+                .expect("delete")
+        );
+        f.auth.forget_api_key(other.key.id);
+        assert!(
+            f.auth.authenticate_api_key(&other.token).await.is_err(),
+            "{b}: forgotten at once"
+        );
+
+        // Expiry applies to cached lookups at once.
+        let short = f
+            .auth
+            .create_api_key(1, "short", OrgRole::Viewer, Some(5))
+            .await
+            .expect("key");
+        f.auth
+            .authenticate_api_key(&short.token)
+            .await
+            .expect("valid");
+        f.advance(5);
+        assert!(
+            f.auth.authenticate_api_key(&short.token).await.is_err(),
+            "{b}: expired although cached"
+        );
+    }
+}
+
+#[tokio::test]
+async fn basic_auth_verification_cache() {
+    for t in wk_store::testing::test_stores().await {
+        let b = t.backend();
+        let f = Fixture::new(t.store.clone(), opts());
+        let user = f.user("gina", "gina-pw").await;
+        let runs = || f.auth.password_verifications();
+        let n0 = runs();
+        f.auth
+            .authenticate_basic("gina", "gina-pw", "ip")
+            .await
+            .expect("first");
+        assert_eq!(runs(), n0 + 1, "{b}: verified with argon2");
+        f.auth
+            .authenticate_basic("gina", "gina-pw", "ip")
+            .await
+            .expect("second");
+        assert_eq!(runs(), n0 + 1, "{b}: second request served from the cache");
+
+        // A wrong password never hits the cache.
+        let e = f
+            .auth
+            .authenticate_basic("gina", "gina-pw2", "ip")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AuthError::InvalidCredentials), "{b}: {e}");
+        assert_eq!(runs(), n0 + 2, "{b}: wrong password verified with argon2");
+
+        // The TTL ends the entry.
+        f.advance(wk_auth::PASSWORD_CACHE_TTL_SECS);
+        f.auth
+            .authenticate_basic("gina", "gina-pw", "ip")
+            .await
+            .expect("after the TTL");
+        assert_eq!(runs(), n0 + 3, "{b}: verified again after the TTL");
+
+        // A password change (even on another instance, straight in the store) applies at once.
+        f.store
+            .set_user_password(user.id, &hash_password("gina-new").expect("hash"), T0)
+            .await
+            .expect("set password");
+        let e = f
+            .auth
+            .authenticate_basic("gina", "gina-pw", "ip")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AuthError::InvalidCredentials),
+            "{b}: old password refused at once: {e}"
+        );
+        f.auth
+            .authenticate_basic("gina", "gina-new", "ip")
+            .await
+            .expect("new password");
+        f.auth
+            .authenticate_basic("gina", "gina-new", "ip")
+            .await
+            .expect("new password, cached");
+
+        // The lockout still applies to cached credentials.
+        for _ in 0..3 {
+            let e = f
+                .auth
+                .authenticate_basic("gina", "wrong", "ip")
+                .await
+                .unwrap_err();
+            assert!(matches!(e, AuthError::InvalidCredentials), "{e}");
+        }
+        let n = runs();
+        let e = f
+            .auth
+            .authenticate_basic("gina", "gina-new", "ip")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AuthError::LockedOut), "{b}: {e}");
+        assert_eq!(runs(), n, "{b}: locked out before any verification");
+
+        // A deleted user is refused at once.
+        f.advance(301);
+        f.auth
+            .authenticate_basic("gina", "gina-new", "ip")
+            .await
+            .expect("window passed");
+        f.store.delete_user(user.id).await.expect("delete user");
+        assert!(
+            f.auth
+                .authenticate_basic("gina", "gina-new", "ip")
+                .await
+                .is_err(),
+            "{b}: deleted user refused"
+        );
+    }
+}

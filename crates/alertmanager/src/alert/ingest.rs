@@ -77,11 +77,9 @@ pub fn ingest(
         (None, Some(e)) => e,
         (None, None) => now,
     };
-    let labels: LabelSet = posted
-        .labels
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
+    let mut labels = posted.labels;
+    labels.retain(|_, v| !v.is_empty());
+    let labels = LabelSet::from(labels);
     let alert = Alert {
         labels,
         annotations: LabelSet::from(posted.annotations.unwrap_or_default()),

@@ -139,19 +139,17 @@ impl Alert {
         } else {
             (self, other)
         };
-        let mut merged = younger.clone();
-        if older.starts_at < younger.starts_at {
-            merged.starts_at = older.starts_at;
-        }
-        let take_older_end = if younger.resolved_at(now) {
-            older.resolved_at(now) && older.ends_at > younger.ends_at
+        merge_into(older, younger.clone(), now)
+    }
+
+    /// [`Alert::merge`] of the stored `self` with a new version it consumes (not cloned when
+    /// it is the younger one).
+    pub fn merge_owned(&self, new: Alert, now: DateTime<Utc>) -> Alert {
+        if new.updated_at < self.updated_at {
+            self.merge(&new, now)
         } else {
-            older.ends_at > younger.ends_at && !older.timeout
-        };
-        if take_older_end {
-            merged.ends_at = older.ends_at;
+            merge_into(self, new, now)
         }
-        merged
     }
 
     /// Checks the alert like upstream's `Validate`, in upstream's order. Label values and
@@ -182,6 +180,22 @@ impl Alert {
         }
         Ok(())
     }
+}
+
+/// The merge rules of [`Alert::merge`], applied to the younger version itself.
+fn merge_into(older: &Alert, mut younger: Alert, now: DateTime<Utc>) -> Alert {
+    let take_older_end = if younger.resolved_at(now) {
+        older.resolved_at(now) && older.ends_at > younger.ends_at
+    } else {
+        older.ends_at > younger.ends_at && !older.timeout
+    };
+    if older.starts_at < younger.starts_at {
+        younger.starts_at = older.starts_at;
+    }
+    if take_older_end {
+        younger.ends_at = older.ends_at;
+    }
+    younger
 }
 
 /// Compares two alerts for notifications (`types.AlertSlice.Less`): by `job`, then `instance`

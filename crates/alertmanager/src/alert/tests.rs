@@ -122,7 +122,13 @@ fn merge_table() {
         ),
     ];
     for (name, older, younger, starts, ends) in cases {
-        for got in [older.merge(&younger, now), younger.merge(&older, now)] {
+        let pairs = [
+            older.merge(&younger, now),
+            younger.merge(&older, now),
+            older.merge_owned(younger.clone(), now),
+            younger.merge_owned(older.clone(), now),
+        ];
+        for got in pairs {
             assert_eq!(got.starts_at, t(starts), "{name}: starts_at");
             assert_eq!(got.ends_at, t(ends), "{name}: ends_at");
             assert_eq!(got.updated_at, younger.updated_at, "{name}: updated_at");
@@ -155,6 +161,8 @@ fn merge_tie_prefers_argument() {
     y.generator_url = "other".into();
     assert_eq!(x.merge(&y, t(0)).generator_url, "other");
     assert_eq!(y.merge(&x, t(0)).generator_url, "self");
+    assert_eq!(x.merge_owned(y.clone(), t(0)), x.merge(&y, t(0)));
+    assert_eq!(y.merge_owned(x.clone(), t(0)), y.merge(&x, t(0)));
 }
 
 #[test]

@@ -8,6 +8,9 @@
 //! together with the subscription, atomically, so a subscriber never misses an alert; an alert
 //! stored concurrently with subscribing may be seen twice (once in the snapshot, once by the
 //! callback), which consumers such as the dispatcher already tolerate.
+//!
+//! Alerts are held as `Arc<Alert>`: the store, its subscribers (the dispatcher's aggregation
+//! groups, the inhibitor's source caches) and listings share one copy of each alert.
 
 mod snapshot;
 #[cfg(test)]
@@ -24,7 +27,7 @@ use crate::alert::Alert;
 use crate::labels::Fingerprint;
 
 /// A subscriber callback, called with each alert as stored (after merging).
-pub type Listener = Arc<dyn Fn(&Alert) + Send + Sync>;
+pub type Listener = Arc<dyn Fn(&Arc<Alert>) + Send + Sync>;
 
 /// Identifies a subscription, for [`AlertStore::unsubscribe`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,7 +58,7 @@ pub struct AlertCounts {
 
 #[derive(Default)]
 struct Inner {
-    alerts: HashMap<Fingerprint, Alert>,
+    alerts: HashMap<Fingerprint, Arc<Alert>>,
     per_name: HashMap<String, usize>,
     listeners: Vec<(SubscriptionId, Listener)>,
     next_id: u64,
@@ -116,14 +119,14 @@ impl AlertStore {
     /// Stores `alert` (`Alerts.Put`). If an alert with the same fingerprint is stored and the
     /// intervals [`overlaps`], the two are merged with [`Alert::merge`] (`now` decides which are
     /// resolved); otherwise the new alert replaces the stored one. Subscribers are then told.
-    /// Returns the alert as stored.
-    pub fn put(&self, alert: Alert, now: DateTime<Utc>) -> Result<Alert, AlertStoreError> {
+    /// Returns the alert as stored (shared with the store).
+    pub fn put(&self, alert: Alert, now: DateTime<Utc>) -> Result<Arc<Alert>, AlertStoreError> {
         let fp = alert.fingerprint();
         let (stored, listeners) = {
             let mut inner = self.lock();
             let stored = match inner.alerts.get(&fp) {
-                Some(old) if overlaps(old, &alert) => old.merge(&alert, now),
-                Some(_) => alert,
+                Some(old) if overlaps(old, &alert) => Arc::new(old.merge_owned(alert, now)),
+                Some(_) => Arc::new(alert),
                 None => {
                     let limit = self.per_alertname_limit;
                     let count = inner.per_name.get(alert.name()).copied().unwrap_or(0);
@@ -134,10 +137,10 @@ impl AlertStore {
                         });
                     }
                     *inner.per_name.entry(alert.name().to_owned()).or_default() += 1;
-                    alert
+                    Arc::new(alert)
                 }
             };
-            inner.alerts.insert(fp, stored.clone());
+            inner.alerts.insert(fp, Arc::clone(&stored));
             let listeners: Vec<Listener> = inner.listeners.iter().map(|(_, l)| l.clone()).collect();
             (stored, listeners)
         };
@@ -148,15 +151,21 @@ impl AlertStore {
     }
 
     /// The stored alert with this fingerprint.
-    pub fn get(&self, fp: Fingerprint) -> Option<Alert> {
+    pub fn get(&self, fp: Fingerprint) -> Option<Arc<Alert>> {
         self.lock().alerts.get(&fp).cloned()
     }
 
     /// A snapshot of all stored alerts, sorted by fingerprint.
-    pub fn list(&self) -> Vec<Alert> {
-        let mut alerts: Vec<Alert> = self.lock().alerts.values().cloned().collect();
-        alerts.sort_by_key(Alert::fingerprint);
-        alerts
+    pub fn list(&self) -> Vec<Arc<Alert>> {
+        let keyed: Vec<(Fingerprint, Arc<Alert>)> = {
+            let inner = self.lock();
+            inner
+                .alerts
+                .iter()
+                .map(|(fp, a)| (*fp, a.clone()))
+                .collect()
+        };
+        sorted(keyed)
     }
 
     /// Number of stored alerts.
@@ -202,15 +211,21 @@ impl AlertStore {
     /// before it (`SlurpAndSubscribe`), sorted by fingerprint.
     pub fn subscribe(
         &self,
-        listener: impl Fn(&Alert) + Send + Sync + 'static,
-    ) -> (Vec<Alert>, SubscriptionId) {
-        let mut inner = self.lock();
-        let id = SubscriptionId(inner.next_id);
-        inner.next_id += 1;
-        inner.listeners.push((id, Arc::new(listener)));
-        let mut alerts: Vec<Alert> = inner.alerts.values().cloned().collect();
-        alerts.sort_by_key(Alert::fingerprint);
-        (alerts, id)
+        listener: impl Fn(&Arc<Alert>) + Send + Sync + 'static,
+    ) -> (Vec<Arc<Alert>>, SubscriptionId) {
+        let (keyed, id) = {
+            let mut inner = self.lock();
+            let id = SubscriptionId(inner.next_id);
+            inner.next_id += 1;
+            inner.listeners.push((id, Arc::new(listener)));
+            let keyed: Vec<(Fingerprint, Arc<Alert>)> = inner
+                .alerts
+                .iter()
+                .map(|(fp, a)| (*fp, a.clone()))
+                .collect();
+            (keyed, id)
+        };
+        (sorted(keyed), id)
     }
 
     /// Removes a subscription; returns whether it existed.
@@ -220,4 +235,10 @@ impl AlertStore {
         inner.listeners.retain(|(i, _)| *i != id);
         inner.listeners.len() != before
     }
+}
+
+/// The alerts sorted by their (map key) fingerprint, without recomputing any.
+fn sorted(mut keyed: Vec<(Fingerprint, Arc<Alert>)>) -> Vec<Arc<Alert>> {
+    keyed.sort_unstable_by_key(|(fp, _)| *fp);
+    keyed.into_iter().map(|(_, a)| a).collect()
 }

@@ -9,6 +9,8 @@
 //! panics: a corrupt stream is an error, and a well-framed record that does not make a valid
 //! alert is skipped and reported, so one bad record cannot block the others.
 
+use std::borrow::Borrow;
+
 use chrono::{DateTime, Utc};
 
 use crate::alert::{Alert, AlertError, is_zero_time, zero_time};
@@ -49,8 +51,8 @@ pub struct DecodedAlerts {
 
 fn to_record(alert: &Alert) -> AlertRecord {
     AlertRecord {
-        labels: alert.labels.as_map().clone(),
-        annotations: alert.annotations.as_map().clone(),
+        labels: alert.labels.to_map(),
+        annotations: alert.annotations.to_map(),
         starts_at: Some(to_timestamp(alert.starts_at)),
         ends_at: (!is_zero_time(alert.ends_at)).then(|| to_timestamp(alert.ends_at)),
         generator_url: alert.generator_url.clone(),
@@ -90,9 +92,10 @@ fn from_record(index: usize, record: AlertRecord) -> Result<Alert, AlertRecordEr
     Ok(alert)
 }
 
-/// Encodes alerts as a stream of length-delimited `Alert` records, in the order given.
-pub fn encode_alerts(alerts: &[Alert]) -> Vec<u8> {
-    let records: Vec<AlertRecord> = alerts.iter().map(to_record).collect();
+/// Encodes alerts (owned or shared) as a stream of length-delimited `Alert` records, in the
+/// order given.
+pub fn encode_alerts<A: Borrow<Alert>>(alerts: &[A]) -> Vec<u8> {
+    let records: Vec<AlertRecord> = alerts.iter().map(|a| to_record(a.borrow())).collect();
     encode_delimited(&records)
 }
 
@@ -156,7 +159,7 @@ mod tests {
 
     #[test]
     fn empty_snapshot_is_no_alerts() {
-        assert_eq!(encode_alerts(&[]), Vec::<u8>::new());
+        assert_eq!(encode_alerts::<Alert>(&[]), Vec::<u8>::new());
         assert_eq!(
             decode_alerts(&[]).expect("decode"),
             DecodedAlerts::default()

@@ -66,7 +66,7 @@ fn put_merges_on_overlap_and_replaces_otherwise() {
     let store = AlertStore::default();
     let now = t(0);
     let first = store.put(a(10, 20, 1), now).ok();
-    assert_eq!(first, Some(a(10, 20, 1)));
+    assert_eq!(first, Some(Arc::new(a(10, 20, 1))));
     // Overlapping: start stays the earliest, the younger's later end wins.
     let merged = store.put(a(15, 30, 2), now).ok();
     assert_eq!(
@@ -76,10 +76,10 @@ fn put_merges_on_overlap_and_replaces_otherwise() {
     assert_eq!(store.get(a(0, 0, 0).fingerprint()), merged);
     // Not overlapping (a new occurrence): replaced, start is not carried over.
     let replaced = store.put(a(40, 50, 3), now).ok();
-    assert_eq!(replaced, Some(a(40, 50, 3)));
+    assert_eq!(replaced, Some(Arc::new(a(40, 50, 3))));
     // Same start as stored and a later end (strict bounds): replaced too.
     let same_start = store.put(a(40, 60, 4), now).ok();
-    assert_eq!(same_start, Some(a(40, 60, 4)));
+    assert_eq!(same_start, Some(Arc::new(a(40, 60, 4))));
     // An end strictly inside the stored interval merges: the stored later explicit end stays.
     let inside = store.put(a(40, 45, 5), now).ok();
     assert_eq!(
@@ -96,7 +96,7 @@ fn put_same_alert_twice_is_idempotent() {
     let once = store.put(x.clone(), t(0)).ok();
     let twice = store.put(x.clone(), t(0)).ok();
     assert_eq!(once, twice);
-    assert_eq!(store.list(), vec![x]);
+    assert_eq!(store.list(), vec![Arc::new(x)]);
     // Also for an alert that overlaps the stored one when re-put.
     let y = a(12, 18, 1);
     let store = AlertStore::default();
@@ -209,7 +209,7 @@ fn subscribers_see_snapshot_then_stored_alerts() {
             v.push(alert.clone());
         }
     });
-    assert_eq!(snapshot, vec![a(10, 20, 1)]);
+    assert_eq!(snapshot, vec![Arc::new(a(10, 20, 1))]);
     let merged = store.put(a(15, 30, 2), t(0)).ok();
     let got = seen.lock().map(|v| v.clone()).unwrap_or_default();
     assert_eq!(
@@ -236,4 +236,40 @@ fn listener_may_call_back_into_store() {
     });
     let _ = store.put(a(0, 10, 0), t(0));
     assert_eq!(counted.lock().map(|n| *n).unwrap_or(0), 1);
+}
+
+#[test]
+fn store_listeners_and_listings_share_one_copy() {
+    let store = AlertStore::default();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let (_, _id) = store.subscribe(move |alert| {
+        if let Ok(mut v) = sink.lock() {
+            v.push(Arc::clone(alert));
+        }
+    });
+    let stored = store.put(a(10, 20, 1), t(0)).expect("stored");
+    let got = store.get(stored.fingerprint()).expect("present");
+    assert!(Arc::ptr_eq(&stored, &got), "get shares the stored alert");
+    let listed = store.list();
+    assert!(Arc::ptr_eq(&stored, &listed[0]), "list shares it too");
+    let heard = seen.lock().map(|v| v.clone()).unwrap_or_default();
+    assert!(
+        heard.len() == 1 && Arc::ptr_eq(&stored, &heard[0]),
+        "listeners get the stored alert itself"
+    );
+}
+
+#[test]
+fn list_is_sorted_by_fingerprint() {
+    let store = AlertStore::default();
+    for i in 0..50 {
+        let _ = store.put(named("A", &i.to_string(), 0, 100, 0), t(0));
+    }
+    let fps: Vec<Fingerprint> = store.list().iter().map(|a| a.fingerprint()).collect();
+    assert_eq!(fps.len(), 50);
+    assert!(fps.windows(2).all(|w| w[0] < w[1]), "{fps:?}");
+    let (snapshot, _) = store.subscribe(|_| {});
+    let sub: Vec<Fingerprint> = snapshot.iter().map(|a| a.fingerprint()).collect();
+    assert_eq!(sub, fps);
 }

@@ -1,12 +1,13 @@
 //! Aggregation groups (`aggrGroup` of `dispatch/dispatch.go`): one group's alerts, its
 //! `group_wait`/`group_interval` timer and its flush into the [`Notifier`].
 //!
-//! A group holds its own copy of its alerts keyed by fingerprint. The timer starts at
-//! `group_wait` (or fires at once when an alert inserted before the first flush is older than
-//! `group_wait`); later alerts never reset it. On each tick the timer is re-armed with
-//! `group_interval` *before* flushing. A flush sends a snapshot (firing alerts with `ends_at`
-//! zeroed), and only after a successful notification removes the resolved alerts that were not
-//! updated meanwhile (`DeleteIfNotModified`); a group left empty is destroyed and its task ends.
+//! A group holds its alerts keyed by fingerprint, shared (`Arc`) with the alert store. The
+//! timer starts at `group_wait` (or fires at once when an alert inserted before the first flush
+//! is older than `group_wait`); later alerts never reset it. On each tick the timer is re-armed
+//! with `group_interval` *before* flushing. A flush sends a snapshot (firing alerts with
+//! `ends_at` zeroed), and only after a successful notification removes the resolved alerts that
+//! were not updated meanwhile (`DeleteIfNotModified`, by `updated_at`); a group left empty is
+//! destroyed and its task ends.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -17,7 +18,7 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 use super::route::Route;
-use crate::alert::{Alert, sort_alerts, zero_time};
+use crate::alert::{Alert, notification_order, sort_alerts, zero_time};
 use crate::labels::{Fingerprint, LabelSet};
 use crate::notify::{GroupContext, Notifier};
 
@@ -81,7 +82,7 @@ impl FlushEnv {
 
 #[derive(Debug)]
 struct State {
-    alerts: HashMap<Fingerprint, Alert>,
+    alerts: HashMap<Fingerprint, Arc<Alert>>,
     next: Instant,
     has_flushed: bool,
     destroyed: bool,
@@ -100,7 +101,7 @@ pub(crate) struct AggregationGroup {
 impl AggregationGroup {
     /// A group for `route` and `labels`, holding `first`, its timer armed with `group_wait`
     /// (or to fire at once when `first` is older than `group_wait`).
-    pub fn new(route: &Route, labels: LabelSet, first: Alert, clock: &Clock) -> Arc<Self> {
+    pub fn new(route: &Route, labels: LabelSet, first: Arc<Alert>, clock: &Clock) -> Arc<Self> {
         let template = GroupContext {
             group_key: super::group_key(route, &labels),
             group_labels: labels,
@@ -154,7 +155,7 @@ impl AggregationGroup {
     /// Adds or replaces an alert. Before the first flush, an alert older than `group_wait`
     /// makes the group flush at once. Returns `false` (and does nothing) if the group has
     /// been destroyed; the caller then creates a new group.
-    pub fn insert(&self, alert: Alert, clock: &Clock) -> bool {
+    pub fn insert(&self, alert: Arc<Alert>, clock: &Clock) -> bool {
         let mut state = self.lock();
         if state.destroyed {
             return false;
@@ -178,9 +179,9 @@ impl AggregationGroup {
     }
 
     /// The group's alerts as stored, in notification order.
-    pub fn alerts(&self) -> Vec<Alert> {
-        let mut alerts: Vec<Alert> = self.lock().alerts.values().cloned().collect();
-        sort_alerts(&mut alerts);
+    pub fn alerts(&self) -> Vec<Arc<Alert>> {
+        let mut alerts: Vec<Arc<Alert>> = self.lock().alerts.values().cloned().collect();
+        alerts.sort_by(|a, b| notification_order(a, b));
         alerts
     }
 
@@ -237,7 +238,7 @@ impl AggregationGroup {
                 .alerts
                 .values()
                 .map(|a| {
-                    let mut a = a.clone();
+                    let mut a = Alert::clone(a);
                     if a.resolved_at(now) {
                         resolved.push((a.fingerprint(), a.updated_at));
                     } else {

@@ -68,8 +68,8 @@ pub struct GroupInfo {
     pub group_key: String,
     /// The group labels.
     pub labels: LabelSet,
-    /// The group's alerts, in notification order.
-    pub alerts: Vec<Alert>,
+    /// The group's alerts (shared with the store), in notification order.
+    pub alerts: Vec<Arc<Alert>>,
 }
 
 type GroupId = (usize, Fingerprint);
@@ -101,7 +101,7 @@ impl Core {
     }
 
     /// Routes one alert into its groups (`processAlert`), creating groups as needed.
-    fn process(&self, alert: &Alert) {
+    fn process(&self, alert: &Arc<Alert>) {
         if self.stopped() {
             return;
         }
@@ -110,7 +110,7 @@ impl Core {
             let id = (route.idx(), labels.fingerprint());
             let mut groups = lock(&self.groups);
             if let Some(entry) = groups.get(&id) {
-                if entry.group.insert(alert.clone(), &self.env.clock) {
+                if entry.group.insert(Arc::clone(alert), &self.env.clock) {
                     continue;
                 }
                 groups.remove(&id);
@@ -122,7 +122,7 @@ impl Core {
                     continue;
                 }
             }
-            let group = AggregationGroup::new(route, labels, alert.clone(), &self.env.clock);
+            let group = AggregationGroup::new(route, labels, Arc::clone(alert), &self.env.clock);
             let task = tokio::spawn(
                 group
                     .clone()
@@ -183,10 +183,10 @@ impl Dispatcher {
     /// a tokio runtime. Returns the subscription, for [`AlertStore::unsubscribe`] after
     /// [`Dispatcher::stop`].
     pub fn run(&self, store: &AlertStore) -> SubscriptionId {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Alert>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Arc<Alert>>();
         let (initial, id) = store.subscribe(move |alert| {
             // A send fails only once the dispatcher has stopped; the alert is then moot.
-            let _ = tx.send(alert.clone());
+            let _ = tx.send(Arc::clone(alert));
         });
         for alert in &initial {
             self.core.process(alert);

@@ -52,7 +52,7 @@ impl InhibitRule {
 /// A rule's source cache and its equal-labels index.
 #[derive(Debug, Default)]
 struct SourceCache {
-    alerts: HashMap<Fingerprint, Alert>,
+    alerts: HashMap<Fingerprint, Arc<Alert>>,
     index: HashMap<Fingerprint, Fingerprint>,
 }
 
@@ -63,11 +63,11 @@ struct RuleState {
 }
 
 impl RuleState {
-    fn observe(&self, alert: &Alert) {
+    fn observe(&self, alert: &Arc<Alert>) {
         let fp = alert.fingerprint();
         let eq = self.rule.equal_fingerprint(&alert.labels);
         let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
-        cache.alerts.insert(fp, alert.clone());
+        cache.alerts.insert(fp, Arc::clone(alert));
         let replace = match cache.index.get(&eq) {
             None => true,
             Some(indexed) if *indexed == fp => false,
@@ -163,6 +163,14 @@ impl Inhibitor {
 
     /// Records `alert` in the cache of every rule whose source matchers it matches.
     pub fn observe(&self, alert: &Alert) {
+        if self.rules.is_empty() {
+            return;
+        }
+        self.observe_shared(&Arc::new(alert.clone()));
+    }
+
+    /// [`Inhibitor::observe`] for an alert shared with the store (cached without a copy).
+    pub fn observe_shared(&self, alert: &Arc<Alert>) {
         for state in &self.rules {
             if state.rule.source_matchers.matches(&alert.labels) {
                 state.observe(alert);
@@ -173,9 +181,9 @@ impl Inhibitor {
     /// Observes the alerts already in `store` and every alert stored from now on.
     pub fn subscribe(self: &Arc<Self>, store: &AlertStore) -> SubscriptionId {
         let me = Arc::clone(self);
-        let (existing, id) = store.subscribe(move |a| me.observe(a));
+        let (existing, id) = store.subscribe(move |a| me.observe_shared(a));
         for alert in &existing {
-            self.observe(alert);
+            self.observe_shared(alert);
         }
         id
     }

@@ -80,5 +80,6 @@ pub(crate) async fn delete(
     if !state.store.delete_api_key(caller.0.org_id, key_id).await? {
         return Err(ApiError::not_found("API key not found"));
     }
+    state.auth.forget_api_key(key_id);
     Ok(Json(json!({ "message": "API key deleted" })))
 }

@@ -139,7 +139,7 @@ fn message_alert(a: &Alert, now: DateTime<Utc>) -> MessageAlert {
 }
 
 fn to_map(l: &LabelSet) -> BTreeMap<String, String> {
-    l.as_map().clone()
+    l.to_map()
 }
 
 /// Pairs present with the same value in every set (a missing name compares as `""`, as with a

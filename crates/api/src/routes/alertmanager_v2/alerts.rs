@@ -1,18 +1,19 @@
 //! `GET|POST /alerts` and `GET /alerts/groups`.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use regex::Regex;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use wk_alertmanager::alert::{Alert, PostedAlert};
 use wk_alertmanager::instance::{AlertState, Alertmanager};
+use wk_alertmanager::labels::LabelSet;
 use wk_alertmanager::matchers::Matchers;
 
 use super::V2Error;
-use super::{bool_param, filter_matchers, instance, label_object, params, time};
+use super::{bool_param, filter_matchers, instance, params, time};
 use crate::access::Caller;
 use crate::{ApiError, AppState};
 
@@ -71,53 +72,177 @@ impl AlertFilter {
     }
 }
 
-/// The `gettableAlert` JSON of an alert; a non-empty `muted_by` (time intervals muting its
-/// group) makes the state `suppressed`.
-fn gettable(am: &Alertmanager, alert: &Alert, st: &AlertState, muted_by: &[String]) -> Value {
+/// A label set serialized as a JSON object straight from its sorted labels.
+struct Labels<'a>(&'a LabelSet);
+
+impl Serialize for Labels<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0.iter() {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// A value serialized as a JSON string through its `Display` (no intermediate `String`).
+struct Displayed<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Displayed<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// `{"name": ...}` of a receiver.
+#[derive(Serialize)]
+struct Receiver<'a> {
+    name: &'a str,
+}
+
+/// The `status` object of a `gettableAlert`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Status<'a> {
+    inhibited_by: &'a [String],
+    muted_by: &'a [String],
+    silenced_by: &'a [String],
+    state: &'a str,
+}
+
+/// The `gettableAlert` JSON of an alert, borrowing from it; fields in the (alphabetical) order
+/// the API has always written them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GettableAlert<'a> {
+    annotations: Labels<'a>,
+    ends_at: String,
+    fingerprint: Displayed<wk_alertmanager::labels::Fingerprint>,
+    #[serde(rename = "generatorURL")]
+    generator_url: &'a str,
+    labels: Labels<'a>,
+    receivers: Vec<Receiver<'a>>,
+    starts_at: String,
+    status: Status<'a>,
+    updated_at: String,
+}
+
+/// Builds the `gettableAlert` of an alert; a non-empty `muted_by` (time intervals muting its
+/// group) makes the state `suppressed`. `receivers` are the names of its matching routes.
+fn gettable<'a>(
+    alert: &'a Alert,
+    st: &'a AlertState,
+    muted_by: &'a [String],
+    receivers: &'a [String],
+) -> GettableAlert<'a> {
     let state = if muted_by.is_empty() {
         st.state
     } else {
         "suppressed"
     };
-    json!({
-        "labels": label_object(&alert.labels),
-        "annotations": label_object(&alert.annotations),
-        "startsAt": time(alert.starts_at),
-        "updatedAt": time(alert.updated_at),
-        "endsAt": time(alert.ends_at),
-        "fingerprint": alert.fingerprint().to_string(),
-        "receivers": am
-            .receivers_for(&alert.labels)
-            .into_iter()
-            .map(|name| json!({"name": name}))
-            .collect::<Vec<_>>(),
-        "generatorURL": alert.generator_url,
-        "status": {
-            "state": state,
-            "silencedBy": st.silenced_by,
-            "inhibitedBy": st.inhibited_by,
-            "mutedBy": muted_by,
+    GettableAlert {
+        annotations: Labels(&alert.annotations),
+        ends_at: time(alert.ends_at),
+        fingerprint: Displayed(alert.fingerprint()),
+        generator_url: &alert.generator_url,
+        labels: Labels(&alert.labels),
+        receivers: receivers.iter().map(|name| Receiver { name }).collect(),
+        starts_at: time(alert.starts_at),
+        status: Status {
+            inhibited_by: &st.inhibited_by,
+            muted_by,
+            silenced_by: &st.silenced_by,
+            state,
         },
-    })
+        updated_at: time(alert.updated_at),
+    }
 }
 
-/// `GET /alerts`.
+/// Rough size of one alert's JSON, to size the response buffer once.
+fn estimated_size(alert: &Alert) -> usize {
+    let labels: usize = alert
+        .labels
+        .iter()
+        .chain(alert.annotations.iter())
+        .map(|(k, v)| k.len() + v.len() + 6)
+        .sum();
+    labels + alert.generator_url.len() + 320
+}
+
+/// A `200 application/json` answer with an already serialized body.
+fn json_response(body: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Serializes a JSON array of the items `write` produces into one buffer of `capacity` bytes.
+fn write_array<T: Serialize>(
+    capacity: usize,
+    items: impl IntoIterator<Item = T>,
+) -> Result<Vec<u8>, ApiError> {
+    let mut buf = Vec::with_capacity(capacity);
+    let mut ser = serde_json::Serializer::new(&mut buf);
+    let mut seq = serde::ser::Serializer::serialize_seq(&mut ser, None)
+        .map_err(|e| ApiError::internal("serializing alerts", &e))?;
+    for item in items {
+        serde::ser::SerializeSeq::serialize_element(&mut seq, &item)
+            .map_err(|e| ApiError::internal("serializing alerts", &e))?;
+    }
+    serde::ser::SerializeSeq::end(seq).map_err(|e| ApiError::internal("serializing alerts", &e))?;
+    Ok(buf)
+}
+
+/// `GET /alerts`: sorted by fingerprint, serialized straight into the response body.
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<Vec<(String, String)>>,
-) -> Result<Json<Value>, V2Error> {
+) -> Result<Response, V2Error> {
     let am = instance(&state, &caller).await?;
     let filter = AlertFilter::parse(&query)?;
-    let mut out: Vec<(String, Value)> = am
-        .alerts(|a, st| filter.keep(&am, a, st))
+    let alerts = am.alerts(|a, st| filter.keep(&am, a, st));
+    let mut sorted: Vec<(u64, &Alert, &AlertState)> = alerts
         .iter()
-        .map(|(a, st)| (a.fingerprint().to_string(), gettable(&am, a, st, &[])))
+        .map(|(a, st)| {
+            let a: &Alert = a;
+            (a.fingerprint().0, a, st)
+        })
         .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Json(Value::Array(
-        out.into_iter().map(|(_, v)| v).collect(),
-    )))
+    // The fingerprint's 16 zero-padded hex digits sort like the number.
+    sorted.sort_unstable_by_key(|(fp, _, _)| *fp);
+    let capacity = sorted.iter().map(|(_, a, _)| estimated_size(a)).sum();
+    let body = write_array(
+        capacity,
+        sorted.iter().map(|(_, a, st)| {
+            let receivers = am.receivers_for(&a.labels);
+            GettableAlertOwned {
+                receivers,
+                alert: a,
+                st,
+            }
+        }),
+    )?;
+    Ok(json_response(body))
+}
+
+/// A `gettableAlert` together with the receiver names it borrows.
+struct GettableAlertOwned<'a> {
+    receivers: Vec<String>,
+    alert: &'a Alert,
+    st: &'a AlertState,
+}
+
+impl Serialize for GettableAlertOwned<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        gettable(self.alert, self.st, &[], &self.receivers).serialize(s)
+    }
 }
 
 /// `POST /alerts`: 200 with an empty body, or 400 with the joined validation errors as a JSON
@@ -138,6 +263,26 @@ pub(crate) async fn post(
     }
 }
 
+/// One `alertGroup`, fields in the (alphabetical) order the API has always written them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AlertGroup<'a> {
+    alerts: Vec<GettableAlert<'a>>,
+    labels: Labels<'a>,
+    receiver: Receiver<'a>,
+    /// Routes carry no labels in our configuration; the field is always present upstream.
+    route_labels: EmptyObject,
+}
+
+/// `{}`.
+struct EmptyObject;
+
+impl Serialize for EmptyObject {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_map(Some(0))?.end()
+    }
+}
+
 /// `GET /alerts/groups`: sorted by group labels, then receiver; empty groups are left out.
 /// `muted=false` leaves out groups muted by time intervals (evaluated at query time); the
 /// alerts of a muted group carry the interval names in `mutedBy` and state `suppressed`.
@@ -145,20 +290,17 @@ pub(crate) async fn groups(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<Vec<(String, String)>>,
-) -> Result<Json<Value>, V2Error> {
+) -> Result<Response, V2Error> {
     let am = instance(&state, &caller).await?;
     let filter = AlertFilter::parse(&query)?;
     let show_muted = bool_param(&query, "muted", true)?;
     let now = am.now();
     let mut groups = am.groups();
-    groups.sort_by(|a, b| {
-        a.labels
-            .to_string()
-            .cmp(&b.labels.to_string())
-            .then_with(|| a.receiver.cmp(&b.receiver))
-    });
-    let mut out = Vec::new();
-    for g in groups {
+    groups.sort_by_cached_key(|g| (g.labels.to_string(), g.receiver.clone()));
+    // Per kept group: its mute intervals and, per kept alert, its state and receivers.
+    type Kept<'g> = (&'g Alert, AlertState, Vec<String>);
+    let mut kept: Vec<(usize, Vec<String>, Vec<Kept<'_>>)> = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
         if let Some(re) = &filter.receiver
             && !re.is_match(&g.receiver)
         {
@@ -168,26 +310,191 @@ pub(crate) async fn groups(
         if !show_muted && !muted_by.is_empty() {
             continue;
         }
-        let alerts: Vec<Value> = g
+        let alerts: Vec<Kept<'_>> = g
             .alerts
             .iter()
             .filter_map(|a| {
+                let a: &Alert = a;
                 let st = am.alert_state(a, now);
                 filter
                     .keep(&am, a, &st)
-                    .then(|| gettable(&am, a, &st, &muted_by))
+                    .then(|| (a, st, am.receivers_for(&a.labels)))
             })
             .collect();
         if alerts.is_empty() {
             continue;
         }
-        out.push(json!({
-            "labels": label_object(&g.labels),
-            // Routes carry no labels in our configuration; the field is always present upstream.
-            "routeLabels": {},
-            "receiver": {"name": g.receiver},
-            "alerts": alerts,
-        }));
+        kept.push((i, muted_by, alerts));
     }
-    Ok(Json(Value::Array(out)))
+    let capacity = kept
+        .iter()
+        .flat_map(|(_, _, alerts)| alerts.iter().map(|(a, _, _)| estimated_size(a)))
+        .sum();
+    let body = write_array(
+        capacity,
+        kept.iter().map(|(i, muted_by, alerts)| {
+            let g = &groups[*i];
+            AlertGroup {
+                alerts: alerts
+                    .iter()
+                    .map(|(a, st, receivers)| gettable(a, st, muted_by, receivers))
+                    .collect(),
+                labels: Labels(&g.labels),
+                receiver: Receiver { name: &g.receiver },
+                route_labels: EmptyObject,
+            }
+        }),
+    )?;
+    Ok(json_response(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use serde_json::{Value, json};
+    use wk_alertmanager::alert::{Alert, zero_time};
+    use wk_alertmanager::instance::AlertState;
+    use wk_alertmanager::labels::LabelSet;
+
+    use super::super::{label_object, time};
+    use super::{AlertGroup, EmptyObject, Labels, Receiver, gettable, write_array};
+
+    /// The `serde_json::Value` the handler built before it streamed the structs.
+    fn reference(
+        alert: &Alert,
+        st: &AlertState,
+        muted_by: &[String],
+        receivers: &[String],
+    ) -> Value {
+        let state = if muted_by.is_empty() {
+            st.state
+        } else {
+            "suppressed"
+        };
+        json!({
+            "labels": label_object(&alert.labels),
+            "annotations": label_object(&alert.annotations),
+            "startsAt": time(alert.starts_at),
+            "updatedAt": time(alert.updated_at),
+            "endsAt": time(alert.ends_at),
+            "fingerprint": alert.fingerprint().to_string(),
+            "receivers": receivers.iter().map(|name| json!({"name": name})).collect::<Vec<_>>(),
+            "generatorURL": alert.generator_url,
+            "status": {
+                "state": state,
+                "silencedBy": st.silenced_by,
+                "inhibitedBy": st.inhibited_by,
+                "mutedBy": muted_by,
+            },
+        })
+    }
+
+    fn alert() -> Alert {
+        Alert {
+            labels: [
+                ("alertname", "Disk \"full\" <&>"),
+                ("zone", "é\u{1}\n"),
+                ("instance", "10.0.0.1:9100"),
+                ("a", ""),
+            ]
+            .into_iter()
+            .collect::<LabelSet>(),
+            annotations: [("summary", "s\tline"), ("description", "x/y")]
+                .into_iter()
+                .collect::<LabelSet>(),
+            starts_at: Utc
+                .timestamp_opt(1_700_000_000, 123_456_789)
+                .single()
+                .expect("time"),
+            ends_at: zero_time(),
+            generator_url: "http://prom/graph?g0.expr=up%3D%3D0&x=<y>".into(),
+            updated_at: Utc.timestamp_opt(1_700_000_001, 0).single().expect("time"),
+            timeout: false,
+        }
+    }
+
+    #[test]
+    fn gettable_alert_bytes_match_the_value_tree() {
+        let a = alert();
+        let b = Alert {
+            labels: LabelSet::new(),
+            annotations: LabelSet::new(),
+            generator_url: String::new(),
+            ..alert()
+        };
+        let st = AlertState {
+            state: "active",
+            silenced_by: vec!["s1".into(), "s\"2".into()],
+            inhibited_by: vec!["00000000000000ab".into()],
+        };
+        let plain = AlertState {
+            state: "suppressed",
+            silenced_by: vec![],
+            inhibited_by: vec![],
+        };
+        let muted = ["weekends".to_owned()];
+        let receivers = vec!["default".to_owned(), "team \"x\"".to_owned()];
+        for (alert, st, muted_by, receivers) in [
+            (&a, &st, &[][..], &receivers[..]),
+            (&a, &plain, &muted[..], &[][..]),
+            (&b, &plain, &[][..], &receivers[..1]),
+        ] {
+            let want = serde_json::to_string(&reference(alert, st, muted_by, receivers))
+                .expect("reference");
+            let got =
+                serde_json::to_string(&gettable(alert, st, muted_by, receivers)).expect("streamed");
+            assert_eq!(got, want);
+        }
+        let st = [st, plain];
+        let want = serde_json::to_vec(&Value::Array(vec![
+            reference(&a, &st[0], &[], &receivers),
+            reference(&b, &st[1], &[], &receivers),
+        ]))
+        .expect("reference");
+        let got = write_array(
+            10,
+            [&a, &b]
+                .iter()
+                .zip(&st)
+                .map(|(a, s)| gettable(a, s, &[], &receivers)),
+        )
+        .expect("array");
+        assert_eq!(
+            String::from_utf8(got).expect("utf-8"),
+            String::from_utf8(want).expect("utf-8")
+        );
+        let empty: Vec<u8> = write_array(0, std::iter::empty::<Labels<'_>>()).expect("empty");
+        assert_eq!(empty, b"[]");
+    }
+
+    #[test]
+    fn alert_group_bytes_match_the_value_tree() {
+        let a = alert();
+        let st = AlertState {
+            state: "active",
+            silenced_by: vec![],
+            inhibited_by: vec![],
+        };
+        let muted = vec!["night".to_owned()];
+        let receivers = vec!["default".to_owned()];
+        let labels: LabelSet = [("alertname", "A"), ("grafana_folder", "f")]
+            .into_iter()
+            .collect();
+        let want = json!({
+            "labels": label_object(&labels),
+            "routeLabels": {},
+            "receiver": {"name": "default"},
+            "alerts": [reference(&a, &st, &muted, &receivers)],
+        });
+        let got = AlertGroup {
+            alerts: vec![gettable(&a, &st, &muted, &receivers)],
+            labels: Labels(&labels),
+            receiver: Receiver { name: "default" },
+            route_labels: EmptyObject,
+        };
+        assert_eq!(
+            serde_json::to_string(&got).expect("streamed"),
+            serde_json::to_string(&want).expect("reference")
+        );
+    }
 }

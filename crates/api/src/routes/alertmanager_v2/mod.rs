@@ -14,8 +14,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
+#[cfg(test)]
 use serde_json::{Map, Value};
 use wk_alertmanager::instance::Alertmanager;
+#[cfg(test)]
 use wk_alertmanager::labels::LabelSet;
 use wk_alertmanager::matchers::{Matchers, Mode, parse_matcher};
 
@@ -35,7 +37,8 @@ pub(crate) fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// A label set as a JSON object.
+/// A label set as a JSON object (the reference the streamed `gettableAlert` is tested against).
+#[cfg(test)]
 pub(crate) fn label_object(labels: &LabelSet) -> Value {
     Value::Object(
         labels
