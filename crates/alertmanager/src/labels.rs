@@ -165,9 +165,16 @@ impl LabelSet {
 
     /// Labels as byte slices, in name order.
     fn raw(&self) -> impl Iterator<Item = (&[u8], &[u8])> + Clone {
-        let mut parts = self.bytes().split(|b| *b == SEPARATOR_BYTE);
+        let mut rest = self.bytes();
+        let mut next = move || {
+            // Names and values are short: a plain scan beats memchr's setup here.
+            let end = rest.iter().position(|b| *b == SEPARATOR_BYTE)?;
+            let part = &rest[..end];
+            rest = &rest[end + 1..];
+            Some(part)
+        };
         let len = self.len as usize;
-        std::iter::from_fn(move || Some((parts.next()?, parts.next()?))).take(len)
+        std::iter::from_fn(move || Some((next()?, next()?))).take(len)
     }
 
     /// Sets `name` to `value`, returning the previous value.

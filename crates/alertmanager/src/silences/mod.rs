@@ -192,14 +192,20 @@ impl Silences {
         let fp = labels.fingerprint();
         let mut inner = self.lock();
         inner.counters.queries += 1;
+        if inner.entries.is_empty() {
+            return Vec::new();
+        }
         let version = inner.version;
         let total = inner.entries.len() as u64;
+        if inner
+            .cache
+            .get(&fp)
+            .is_some_and(|c| c.version == version && c.ids.is_empty())
+        {
+            inner.counters.skipped += total;
+            return Vec::new();
+        }
         let (mut candidates, since) = match inner.cache.remove(&fp) {
-            Some(c) if c.version == version && c.ids.is_empty() => {
-                inner.cache.insert(fp, c);
-                inner.counters.skipped += total;
-                return Vec::new();
-            }
             Some(c) => (c.ids, c.version),
             None => (Vec::new(), 0),
         };

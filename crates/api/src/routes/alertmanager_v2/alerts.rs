@@ -199,6 +199,70 @@ fn write_array<T: Serialize>(
     Ok(buf)
 }
 
+/// Below this many items an answer is serialized on the request's own thread only.
+const PARALLEL_MIN_ITEMS: usize = 4096;
+
+/// Writes `items` as comma-separated JSON values (no brackets) into `buf`.
+fn write_elements<I, T: Serialize>(
+    buf: &mut Vec<u8>,
+    items: &[I],
+    make: &(impl Fn(&I) -> T + Sync),
+) -> Result<(), serde_json::Error> {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        serde_json::to_writer(&mut *buf, &make(item))?;
+    }
+    Ok(())
+}
+
+/// Serializes a JSON array of `make(item)` for every item into one buffer of about `capacity`
+/// bytes; large arrays are written in two halves on two threads and joined.
+fn write_array_split<I: Sync, T: Serialize>(
+    capacity: usize,
+    items: &[I],
+    make: impl Fn(&I) -> T + Sync,
+) -> Result<Vec<u8>, ApiError> {
+    let fail = |e: serde_json::Error| ApiError::internal("serializing alerts", &e);
+    let mut buf = Vec::with_capacity(capacity + 2);
+    buf.push(b'[');
+    if items.len() < PARALLEL_MIN_ITEMS {
+        write_elements(&mut buf, items, &make).map_err(fail)?;
+    } else {
+        let (first, second) = items.split_at(items.len() / 2);
+        let second_part = std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new()
+                .name("alerts-json".into())
+                .spawn_scoped(scope, || {
+                    let mut part = Vec::with_capacity(capacity / 2 + 1);
+                    write_elements(&mut part, second, &make).map(|()| part)
+                });
+            write_elements(&mut buf, first, &make)?;
+            match helper {
+                Ok(handle) => match handle.join() {
+                    Ok(part) => part,
+                    // The helper panicked: write the half here instead.
+                    Err(_) => {
+                        let mut part = Vec::new();
+                        write_elements(&mut part, second, &make).map(|()| part)
+                    }
+                },
+                // No thread could be started: write the half here.
+                Err(_) => {
+                    let mut part = Vec::new();
+                    write_elements(&mut part, second, &make).map(|()| part)
+                }
+            }
+        });
+        let second_part = second_part.map_err(fail)?;
+        buf.push(b',');
+        buf.extend_from_slice(&second_part);
+    }
+    buf.push(b']');
+    Ok(buf)
+}
+
 /// `GET /alerts`: sorted by fingerprint, serialized straight into the response body.
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -218,17 +282,11 @@ pub(crate) async fn list(
     // The fingerprint's 16 zero-padded hex digits sort like the number.
     sorted.sort_unstable_by_key(|(fp, _, _)| *fp);
     let capacity = sorted.iter().map(|(_, a, _)| estimated_size(a)).sum();
-    let body = write_array(
-        capacity,
-        sorted.iter().map(|(_, a, st)| {
-            let receivers = am.receivers_for(&a.labels);
-            GettableAlertOwned {
-                receivers,
-                alert: a,
-                st,
-            }
-        }),
-    )?;
+    let body = write_array_split(capacity, &sorted, |(_, a, st)| GettableAlertOwned {
+        receivers: am.receivers_for(&a.labels),
+        alert: a,
+        st,
+    })?;
     Ok(json_response(body))
 }
 
@@ -357,7 +415,10 @@ mod tests {
     use wk_alertmanager::labels::LabelSet;
 
     use super::super::{label_object, time};
-    use super::{AlertGroup, EmptyObject, Labels, Receiver, gettable, write_array};
+    use super::{
+        AlertGroup, EmptyObject, Labels, PARALLEL_MIN_ITEMS, Receiver, gettable, write_array,
+        write_array_split,
+    };
 
     /// The `serde_json::Value` the handler built before it streamed the structs.
     fn reference(
@@ -410,6 +471,31 @@ mod tests {
             generator_url: "http://prom/graph?g0.expr=up%3D%3D0&x=<y>".into(),
             updated_at: Utc.timestamp_opt(1_700_000_001, 0).single().expect("time"),
             timeout: false,
+        }
+    }
+
+    #[test]
+    fn split_writing_equals_one_serialization() {
+        for n in [
+            0usize,
+            1,
+            7,
+            PARALLEL_MIN_ITEMS - 1,
+            PARALLEL_MIN_ITEMS,
+            10_001,
+        ] {
+            let items: Vec<(u32, String)> = (0..n as u32)
+                .map(|i| (i, format!("v\"{i}\u{e9}")))
+                .collect();
+            let got =
+                write_array_split(16, &items, |(i, v)| json!({"i": i, "v": v})).expect("serialize");
+            let want: Vec<serde_json::Value> =
+                items.iter().map(|(i, v)| json!({"i": i, "v": v})).collect();
+            assert_eq!(
+                got,
+                serde_json::to_vec(&want).expect("reference"),
+                "n = {n}"
+            );
         }
     }
 
