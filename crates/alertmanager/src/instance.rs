@@ -253,11 +253,21 @@ impl Alertmanager {
 
     /// Replaces the configuration: stops the old dispatcher, then builds and starts a new
     /// inhibitor, pipeline and dispatcher. Alerts, silences and the notification log are kept;
-    /// aggregation groups are rebuilt from the stored alerts (like upstream's reload). On error
-    /// (a receiver cannot be built) nothing changes.
+    /// aggregation groups are rebuilt from the stored alerts (like upstream's reload), plus the
+    /// resolved alerts only a group still held, so a pending resolved notification survives.
+    /// On error (a receiver cannot be built) nothing changes.
     pub async fn apply_config(&self, config: Config, text: &str) -> Result<(), InstanceError> {
         let receivers = build_receivers(&config, &self.opts.external_url)?;
         let _guard = self.apply_lock.lock().await;
+        // Resolved alerts whose notification is still pending live only in their aggregation
+        // group once the store's GC dropped them; put them back so the new groups send it
+        // (upstream loses them on reload).
+        let held: Vec<Arc<Alert>> = self
+            .groups()
+            .into_iter()
+            .flat_map(|g| g.alerts)
+            .filter(|a| self.store.get(a.fingerprint()).is_none())
+            .collect();
         let old = self.current();
         stop_runtime(&old, &self.store).await;
         let shared = Shared {
@@ -268,6 +278,12 @@ impl Alertmanager {
         };
         let runtime = build_runtime(&self.opts, &shared, config, text.to_owned(), receivers);
         *self.runtime.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(runtime);
+        let now = self.now();
+        for alert in held {
+            if let Err(e) = self.store.put(Alert::clone(&alert), now) {
+                tracing::warn!(error = %e, "a held alert could not be kept across the reload");
+            }
+        }
         Ok(())
     }
 

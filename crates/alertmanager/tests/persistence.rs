@@ -188,3 +188,29 @@ async fn resolve_timeout_end_stays_overridable_after_restore() {
     drop(bodies);
     am.stop().await;
 }
+
+/// A configuration reload keeps a resolved alert that only its aggregation group still holds
+/// (the store's GC dropped it), so its pending resolved notification is still sent.
+#[tokio::test(start_paused = true)]
+async fn pending_resolved_notification_survives_a_reload() {
+    let (bodies, addr) = serve().await;
+    let text = config(addr);
+    let am = Alertmanager::from_yaml(&text, opts()).expect("instance");
+    am.put_alerts(vec![posted("Reloaded", None)], am.now());
+    advance(&bodies, 1, Duration::from_secs(10)).await;
+    assert_eq!(statuses(&bodies), ["firing"]);
+
+    am.put_alerts(vec![posted("Reloaded", Some(am.now()))], am.now());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    am.maintenance(am.now());
+    assert!(
+        am.store().is_empty(),
+        "only the group holds the resolved alert"
+    );
+
+    let config = wk_alertmanager::config::Config::from_yaml(&text).expect("config");
+    am.apply_config(config, &text).await.expect("reload");
+    advance(&bodies, 2, Duration::from_secs(10)).await;
+    assert_eq!(statuses(&bodies), ["firing", "resolved"]);
+    am.stop().await;
+}
