@@ -2,51 +2,18 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::State;
-use axum::routing::post;
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use wk_alertmanager::alert::PostedAlert;
 use wk_alertmanager::config::grafana::PostableUserConfig;
-use wk_alertmanager::dispatch::Clock;
-use wk_alertmanager::instance::{Alertmanager, DEFAULT_CONFIG, InstanceOptions};
+use wk_alertmanager::instance::{Alertmanager, DEFAULT_CONFIG};
 use wk_alertmanager::matchers::{Mode, parse_matchers};
 use wk_alertmanager::silences::Silence;
-use wk_cluster::NilPeer;
 
-type Bodies = Arc<Mutex<Vec<serde_json::Value>>>;
+mod support;
 
-async fn serve() -> (Bodies, SocketAddr) {
-    let bodies = Bodies::default();
-    let app = Router::new()
-        .route(
-            "/hook",
-            post(
-                |State(b): State<Bodies>, axum::Json(v): axum::Json<serde_json::Value>| async move {
-                    b.lock().expect("lock").push(v);
-                    "ok"
-                },
-            ),
-        )
-        .with_state(Arc::clone(&bodies));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve");
-    });
-    (bodies, addr)
-}
-
-fn opts() -> InstanceOptions {
-    let mut o = InstanceOptions::new("http://wk.example/", Arc::new(NilPeer));
-    o.clock = Clock::starting_at(Utc::now());
-    o
-}
+use support::{Bodies, opts, serve};
 
 fn config(addr: SocketAddr) -> String {
     format!(
