@@ -411,6 +411,11 @@ fn openssl(dir: &Path, args: &[&str]) {
 
 /// A CA and a leaf for 127.0.0.1 signed by it.
 fn make_pki(dir: &Path) {
+    make_pki_for(dir, "IP:127.0.0.1");
+}
+
+/// A CA and a leaf with the subject alternative name `san` (e.g. `DNS:x`) signed by it.
+fn make_pki_for(dir: &Path, san: &str) {
     openssl(
         dir,
         &[
@@ -450,7 +455,7 @@ fn make_pki(dir: &Path) {
     );
     std::fs::write(
         dir.join("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        format!("subjectAltName={san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
     )
     .expect("ext");
     openssl(
@@ -520,9 +525,59 @@ async fn https_with_test_ca() {
 
 #[test]
 fn unsupported_settings_are_rejected() {
-    let mut http = HttpClientConfig::default();
-    http.tls_config.server_name = Some("example.com".into());
-    assert!(
-        WebhookIntegration::new(&config("http://x/".into(), http, 0), 0, String::new()).is_err()
-    );
+    let http: HttpClientConfig =
+        serde_norway::from_str("oauth2: {client_id: a, client_secret: b, token_url: 'http://t/'}")
+            .expect("http_config");
+    let e = WebhookIntegration::new(&config("http://x/".into(), http, 0), 0, String::new())
+        .expect_err("oauth2 is refused");
+    assert!(e.to_string().contains("oauth2"), "{e}");
+}
+
+/// `tls_config.server_name`: a server whose certificate names only `webhook.internal`, reached
+/// by IP, is trusted when `server_name` says so, and refused without it or with another name.
+#[tokio::test]
+async fn https_with_server_name() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let dir = tmpdir("tls-name");
+    make_pki_for(&dir, "DNS:webhook.internal");
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(
+        dir.join("leaf.pem"),
+        dir.join("leaf.key"),
+    )
+    .await
+    .expect("server TLS");
+    let r = Recorder::default();
+    *r.status.lock().expect("lock") = 200;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("addr");
+    let server = axum_server::tls_rustls::from_tcp_rustls(listener, tls).expect("server");
+    let app = router(&r);
+    tokio::spawn(async move { server.serve(app.into_make_service()).await });
+    let url = format!("https://{addr}/hook");
+    let with = |name: Option<&str>| {
+        let mut http = HttpClientConfig::default();
+        http.tls_config.ca_file = Some(dir.join("ca.pem").display().to_string());
+        http.tls_config.server_name = name.map(str::to_owned);
+        config(url.clone(), http, 0)
+    };
+
+    send(&with(Some("webhook.internal")), &two_alerts())
+        .await
+        .expect("verified against server_name");
+    let err = send(&with(None), &two_alerts())
+        .await
+        .expect_err("the certificate does not name the IP");
+    assert!(retry_of(&err));
+    send(&with(Some("other.internal")), &two_alerts())
+        .await
+        .expect_err("the certificate does not name other.internal");
+    assert_eq!(r.requests.lock().expect("lock").len(), 1);
+
+    let mut bad = HttpClientConfig::default();
+    bad.tls_config.server_name = Some("webhook.internal".into());
+    bad.tls_config.ca_file = Some(dir.join("missing.pem").display().to_string());
+    let e = WebhookIntegration::new(&config(url, bad, 0), 0, String::new())
+        .expect_err("missing CA file");
+    assert!(e.to_string().contains("missing.pem"), "{e}");
 }

@@ -2,8 +2,8 @@
 //! `NewClientFromConfig` semantics, as far as reqwest allows) and computes the credentials
 //! header per request, so `*_file` secrets are re-read on every send like upstream.
 //!
-//! Not supported yet (construction fails rather than silently sending without them):
-//! `oauth2` and `tls_config.server_name`.
+//! Not supported yet (construction fails rather than silently sending without it): `oauth2`.
+//! `tls_config.server_name` is handled by [`super::server_name`].
 
 use std::time::Duration;
 
@@ -65,8 +65,11 @@ fn apply_tls(
     mut b: reqwest::ClientBuilder,
     t: &TlsConfig,
 ) -> Result<reqwest::ClientBuilder, ClientError> {
-    if non_empty(&t.server_name).is_some() {
-        return Err(err("tls_config.server_name is not supported yet"));
+    if let Some(name) = non_empty(&t.server_name)
+        && !t.insecure_skip_verify
+    {
+        let config = super::server_name::client_config(t, name)?;
+        return Ok(b.tls_backend_preconfigured(config));
     }
     if let Some(ca) = non_empty(&t.ca_file) {
         let certs = Certificate::from_pem_bundle(&read(ca, "CA file")?)

@@ -17,6 +17,7 @@
 
 pub mod http_client;
 pub mod payload;
+mod server_name;
 
 use std::time::Duration;
 
