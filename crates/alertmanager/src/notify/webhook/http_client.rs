@@ -2,8 +2,8 @@
 //! `NewClientFromConfig` semantics, as far as reqwest allows) and computes the credentials
 //! header per request, so `*_file` secrets are re-read on every send like upstream.
 //!
-//! Not supported yet (construction fails rather than silently sending without it): `oauth2`.
-//! `tls_config.server_name` is handled by [`super::server_name`].
+//! `oauth2` tokens come from [`super::oauth2`], `tls_config.server_name` from
+//! [`super::server_name`].
 
 use std::time::Duration;
 
@@ -36,11 +36,6 @@ pub fn build_client(
     user_agent: &str,
     timeout: Option<Duration>,
 ) -> Result<Client, ClientError> {
-    if cfg.oauth2.is_some() {
-        return Err(err(
-            "oauth2 is not supported by the webhook integration yet",
-        ));
-    }
     let mut b = Client::builder()
         .user_agent(user_agent)
         .http1_only()

@@ -16,6 +16,7 @@
 //! `Alertmanager/<version>`) and `Content-Type: application/json`.
 
 pub mod http_client;
+mod oauth2;
 pub mod payload;
 mod server_name;
 
@@ -59,6 +60,8 @@ pub struct WebhookIntegration {
     index: u32,
     client: reqwest::Client,
     opts: WebhookOptions,
+    /// Token source when `http_config.oauth2` is set.
+    oauth2: Option<std::sync::Arc<oauth2::TokenSource>>,
 }
 
 impl WebhookIntegration {
@@ -83,11 +86,17 @@ impl WebhookIntegration {
     ) -> Result<Self, ClientError> {
         let timeout = config.timeout.filter(|t| !t.is_zero()).or(opts.timeout);
         let client = http_client::build_client(&config.http_config, &user_agent(), timeout)?;
+        let oauth2 = config
+            .http_config
+            .oauth2
+            .as_ref()
+            .map(|o| std::sync::Arc::new(oauth2::TokenSource::new(o)));
         Ok(Self {
             config: config.clone(),
             index,
             client,
             opts,
+            oauth2,
         })
     }
 
@@ -136,6 +145,14 @@ impl WebhookIntegration {
             .body(body);
         if let Some(a) = auth {
             req = req.header(AUTHORIZATION, a);
+        }
+        if let Some(source) = &self.oauth2 {
+            // A token that cannot be obtained is retried like a connection failure.
+            let token = source
+                .header(&self.client)
+                .await
+                .map_err(|e| self.fail(true, e.0))?;
+            req = req.header(AUTHORIZATION, token);
         }
         let mut resp = req.send().await.map_err(|e| self.fail(true, describe(e)))?;
         let status = resp.status();
