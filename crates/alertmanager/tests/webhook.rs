@@ -480,11 +480,9 @@ fn make_pki_for(dir: &Path, san: &str) {
     );
 }
 
-#[tokio::test]
-async fn https_with_test_ca() {
+/// A recording HTTPS server with `leaf.pem`/`leaf.key` from `dir`, answering 200.
+async fn serve_tls(dir: &Path) -> (Recorder, SocketAddr) {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let dir = tmpdir("tls");
-    make_pki(&dir);
     let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(
         dir.join("leaf.pem"),
         dir.join("leaf.key"),
@@ -499,6 +497,15 @@ async fn https_with_test_ca() {
     let server = axum_server::tls_rustls::from_tcp_rustls(listener, tls).expect("server");
     let app = router(&r);
     tokio::spawn(async move { server.serve(app.into_make_service()).await });
+    (r, addr)
+}
+
+#[tokio::test]
+async fn https_with_test_ca() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let dir = tmpdir("tls");
+    make_pki(&dir);
+    let (r, addr) = serve_tls(&dir).await;
     let url = format!("https://{addr}/hook");
 
     let mut with_ca = HttpClientConfig::default();
@@ -530,20 +537,7 @@ async fn https_with_server_name() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let dir = tmpdir("tls-name");
     make_pki_for(&dir, "DNS:webhook.internal");
-    let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(
-        dir.join("leaf.pem"),
-        dir.join("leaf.key"),
-    )
-    .await
-    .expect("server TLS");
-    let r = Recorder::default();
-    *r.status.lock().expect("lock") = 200;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let addr = listener.local_addr().expect("addr");
-    let server = axum_server::tls_rustls::from_tcp_rustls(listener, tls).expect("server");
-    let app = router(&r);
-    tokio::spawn(async move { server.serve(app.into_make_service()).await });
+    let (r, addr) = serve_tls(&dir).await;
     let url = format!("https://{addr}/hook");
     let with = |name: Option<&str>| {
         let mut http = HttpClientConfig::default();

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Server, Start, TempDir};
+use common::{Server, Start, TempDir, post_am_config};
 use serde_json::Value;
 
 const BASE: &str = "/api/alertmanager/grafana/api/v2";
@@ -607,13 +607,7 @@ async fn v2_headers_v1_gone_openapi_filters_and_metrics() {
             "receivers": [{"name": "default", "grafana_managed_receiver_configs": []}]
         }
     });
-    let r = http
-        .post(server.url("/api/alertmanager/grafana/config/api/v1/alerts"))
-        .basic_auth("admin", Some("admin"))
-        .json(&config)
-        .send()
-        .await
-        .expect("config");
+    let r = post_am_config(&http, &server, &config).await;
     assert_eq!(r.status(), 202, "{}", server.log());
     let r = http
         .post(url("/alerts"))

@@ -7,12 +7,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::webhook::{Collector, has_alert};
-use common::{Server, Start};
+use common::{AM_CONFIG_PATH, Server, Start, post_am_config};
 use serde_json::{Value, json};
 use wk_store::Backend;
 use wk_store::testing::{TestDatabase, test_database};
-
-const CONFIG_PATH: &str = "/api/alertmanager/grafana/config/api/v1/alerts";
 
 /// `cfg:` arguments pointing a server at a test database.
 fn db_args(db: &TestDatabase) -> Vec<String> {
@@ -24,7 +22,7 @@ fn db_args(db: &TestDatabase) -> Vec<String> {
 
 async fn get_config(http: &reqwest::Client, s: &Server) -> Value {
     let r = http
-        .get(s.url(CONFIG_PATH))
+        .get(s.url(AM_CONFIG_PATH))
         .basic_auth("admin", Some("admin"))
         .send()
         .await
@@ -76,13 +74,7 @@ async fn config_is_saved_shared_and_applied() {
             }]
         }
     });
-    let r = http
-        .post(a.url(CONFIG_PATH))
-        .basic_auth("admin", Some("admin"))
-        .json(&config)
-        .send()
-        .await
-        .expect("post config");
+    let r = post_am_config(&http, &a, &config).await;
     assert_eq!(r.status(), 202, "log:\n{}", a.log());
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["message"], "configuration created");
@@ -130,13 +122,7 @@ async fn config_is_saved_shared_and_applied() {
             "receivers": [{"name": "collector", "grafana_managed_receiver_configs": []}]
         }
     });
-    let r = http
-        .post(a.url(CONFIG_PATH))
-        .basic_auth("admin", Some("admin"))
-        .json(&bad)
-        .send()
-        .await
-        .expect("post bad config");
+    let r = post_am_config(&http, &a, &bad).await;
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.expect("json");
     assert!(
@@ -147,15 +133,6 @@ async fn config_is_saved_shared_and_applied() {
     );
     let after = get_config(&http, &a).await;
     assert_eq!(after, shown);
-}
-
-async fn post_config(http: &reqwest::Client, s: &Server, config: &Value) -> reqwest::Response {
-    http.post(s.url(CONFIG_PATH))
-        .basic_auth("admin", Some("admin"))
-        .json(config)
-        .send()
-        .await
-        .expect("post config")
 }
 
 /// Waits until the collector has a notification for `alertname` and returns its
@@ -209,7 +186,7 @@ async fn secrets_are_encrypted_kept_by_uid_and_default_restored() {
             }
         })
     };
-    let r = post_config(&http, &s, &config(json!({"password": "s3cret"}))).await;
+    let r = post_am_config(&http, &s, &config(json!({"password": "s3cret"}))).await;
     assert_eq!(r.status(), 202, "log:\n{}", s.log());
     let stored = store
         .latest_alert_configuration(1)
@@ -221,7 +198,7 @@ async fn secrets_are_encrypted_kept_by_uid_and_default_restored() {
     assert!(stored.contains("\"password\":\"wk1."), "{stored}");
 
     // Posted again without the secret: it is kept and used.
-    let r = post_config(&http, &s, &config(json!({}))).await;
+    let r = post_am_config(&http, &s, &config(json!({}))).await;
     assert_eq!(r.status(), 202, "log:\n{}", s.log());
     let shown = get_config(&http, &s).await;
     assert_eq!(
@@ -259,7 +236,7 @@ async fn secrets_are_encrypted_kept_by_uid_and_default_restored() {
 
     // DELETE restores the default as a new version.
     let r = http
-        .delete(s.url(CONFIG_PATH))
+        .delete(s.url(AM_CONFIG_PATH))
         .basic_auth("admin", Some("admin"))
         .send()
         .await

@@ -8,10 +8,9 @@ mod common;
 use std::time::Duration;
 
 use common::webhook::{Collector, Request};
-use common::{Server, Start};
+use common::{Server, Start, post_am_config};
 use serde_json::{Value, json};
 
-const CONFIG_PATH: &str = "/api/alertmanager/grafana/config/api/v1/alerts";
 const ALERTS_PATH: &str = "/api/alertmanager/grafana/api/v2/alerts";
 const ALERTNAME: &str = "RestartPending";
 
@@ -76,13 +75,7 @@ async fn pending_resolved_notification_is_sent_after_sigterm_restart() {
             }]
         }
     });
-    let r = http
-        .post(server.url(CONFIG_PATH))
-        .basic_auth("admin", Some("admin"))
-        .json(&config)
-        .send()
-        .await
-        .expect("post config");
+    let r = post_am_config(&http, &server, &config).await;
     assert_eq!(r.status(), 202, "log:\n{}", server.log());
 
     let starts_at = chrono::Utc::now() - chrono::TimeDelta::seconds(5);

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::prometheus::{KillOnDrop, prometheus_binary};
 use common::webhook::{Collector, has_alert};
-use common::{Server, Start, TempDir, free_port};
+use common::{Server, Start, TempDir, free_port, post_am_config};
 use serde_json::json;
 
 /// The value of an exposition sample line `series value`, if present.
@@ -47,13 +47,7 @@ async fn prometheus_alerts_reach_the_webhook() {
             }]
         }
     });
-    let r = http
-        .post(server.url("/api/alertmanager/grafana/config/api/v1/alerts"))
-        .basic_auth("admin", Some("admin"))
-        .json(&config)
-        .send()
-        .await
-        .expect("post config");
+    let r = post_am_config(&http, &server, &config).await;
     assert_eq!(r.status(), 202, "log:\n{}", server.log());
 
     let dir = TempDir::new("prom-alerts");

@@ -31,7 +31,7 @@ pub const TOLERANCE: Duration = Duration::from_millis(150);
 /// Where the organization's Alertmanager API lives.
 pub const AM_API: &str = "/api/alertmanager/grafana/api/v2";
 /// Where its configuration is posted.
-pub const AM_CONFIG: &str = "/api/alertmanager/grafana/config/api/v1/alerts";
+pub const AM_CONFIG: &str = super::AM_CONFIG_PATH;
 
 /// The base time: a tokio instant (for scheduling and arrival times) and the wall-clock time
 /// read at the same moment (for alert times).

@@ -201,6 +201,23 @@ impl Drop for Server {
     }
 }
 
+/// Where an organization's Alertmanager configuration is read and posted.
+pub const AM_CONFIG_PATH: &str = "/api/alertmanager/grafana/config/api/v1/alerts";
+
+/// POSTs an Alertmanager configuration (Grafana JSON form) to `server` as admin.
+pub async fn post_am_config(
+    http: &reqwest::Client,
+    server: &Server,
+    config: &serde_json::Value,
+) -> reqwest::Response {
+    http.post(server.url(AM_CONFIG_PATH))
+        .basic_auth("admin", Some("admin"))
+        .json(config)
+        .send()
+        .await
+        .expect("post config")
+}
+
 /// A client that keeps cookies, like a browser.
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()

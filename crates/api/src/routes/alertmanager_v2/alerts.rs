@@ -182,53 +182,39 @@ fn json_response(body: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// Serializes a JSON array of the items `write` produces into one buffer of `capacity` bytes.
-fn write_array<T: Serialize>(
-    capacity: usize,
-    items: impl IntoIterator<Item = T>,
-) -> Result<Vec<u8>, ApiError> {
-    let mut buf = Vec::with_capacity(capacity);
-    let mut ser = serde_json::Serializer::new(&mut buf);
-    let mut seq = serde::ser::Serializer::serialize_seq(&mut ser, None)
-        .map_err(|e| ApiError::internal("serializing alerts", &e))?;
-    for item in items {
-        serde::ser::SerializeSeq::serialize_element(&mut seq, &item)
-            .map_err(|e| ApiError::internal("serializing alerts", &e))?;
-    }
-    serde::ser::SerializeSeq::end(seq).map_err(|e| ApiError::internal("serializing alerts", &e))?;
-    Ok(buf)
-}
-
 /// Below this many items an answer is serialized on the request's own thread only.
 const PARALLEL_MIN_ITEMS: usize = 4096;
 
+/// Writes one item as a JSON value into the buffer.
+type WriteItem<'w, I> = dyn Fn(&I, &mut Vec<u8>) -> Result<(), serde_json::Error> + Sync + 'w;
+
 /// Writes `items` as comma-separated JSON values (no brackets) into `buf`.
-fn write_elements<I, T: Serialize>(
+fn write_elements<I>(
     buf: &mut Vec<u8>,
     items: &[I],
-    make: &(impl Fn(&I) -> T + Sync),
+    write: &WriteItem<'_, I>,
 ) -> Result<(), serde_json::Error> {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
-        serde_json::to_writer(&mut *buf, &make(item))?;
+        write(item, buf)?;
     }
     Ok(())
 }
 
-/// Serializes a JSON array of `make(item)` for every item into one buffer of about `capacity`
-/// bytes; large arrays are written in two halves on two threads and joined.
-fn write_array_split<I: Sync, T: Serialize>(
+/// Serializes a JSON array of what `write` writes for every item into one buffer of about
+/// `capacity` bytes; large arrays are written in two halves on two threads and joined.
+fn write_array_split<I: Sync>(
     capacity: usize,
     items: &[I],
-    make: impl Fn(&I) -> T + Sync,
+    write: &WriteItem<'_, I>,
 ) -> Result<Vec<u8>, ApiError> {
     let fail = |e: serde_json::Error| ApiError::internal("serializing alerts", &e);
     let mut buf = Vec::with_capacity(capacity + 2);
     buf.push(b'[');
     if items.len() < PARALLEL_MIN_ITEMS {
-        write_elements(&mut buf, items, &make).map_err(fail)?;
+        write_elements(&mut buf, items, write).map_err(fail)?;
     } else {
         let (first, second) = items.split_at(items.len() / 2);
         let second_part = std::thread::scope(|scope| {
@@ -236,22 +222,22 @@ fn write_array_split<I: Sync, T: Serialize>(
                 .name("alerts-json".into())
                 .spawn_scoped(scope, || {
                     let mut part = Vec::with_capacity(capacity / 2 + 1);
-                    write_elements(&mut part, second, &make).map(|()| part)
+                    write_elements(&mut part, second, write).map(|()| part)
                 });
-            write_elements(&mut buf, first, &make)?;
+            write_elements(&mut buf, first, write)?;
             match helper {
                 Ok(handle) => match handle.join() {
                     Ok(part) => part,
                     // The helper panicked: write the half here instead.
                     Err(_) => {
                         let mut part = Vec::new();
-                        write_elements(&mut part, second, &make).map(|()| part)
+                        write_elements(&mut part, second, write).map(|()| part)
                     }
                 },
                 // No thread could be started: write the half here.
                 Err(_) => {
                     let mut part = Vec::new();
-                    write_elements(&mut part, second, &make).map(|()| part)
+                    write_elements(&mut part, second, write).map(|()| part)
                 }
             }
         });
@@ -282,25 +268,11 @@ pub(crate) async fn list(
     // The fingerprint's 16 zero-padded hex digits sort like the number.
     sorted.sort_unstable_by_key(|(fp, _, _)| *fp);
     let capacity = sorted.iter().map(|(_, a, _)| estimated_size(a)).sum();
-    let body = write_array_split(capacity, &sorted, |(_, a, st)| GettableAlertOwned {
-        receivers: am.receivers_for(&a.labels),
-        alert: a,
-        st,
+    let body = write_array_split(capacity, &sorted, &|(_, a, st), buf| {
+        let receivers = am.receivers_for(&a.labels);
+        serde_json::to_writer(buf, &gettable(a, st, &[], &receivers))
     })?;
     Ok(json_response(body))
-}
-
-/// A `gettableAlert` together with the receiver names it borrows.
-struct GettableAlertOwned<'a> {
-    receivers: Vec<String>,
-    alert: &'a Alert,
-    st: &'a AlertState,
-}
-
-impl Serialize for GettableAlertOwned<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        gettable(self.alert, self.st, &[], &self.receivers).serialize(s)
-    }
 }
 
 /// `POST /alerts`: 200 with an empty body, or 400 with the joined validation errors as a JSON
@@ -388,21 +360,19 @@ pub(crate) async fn groups(
         .iter()
         .flat_map(|(_, _, alerts)| alerts.iter().map(|(a, _, _)| estimated_size(a)))
         .sum();
-    let body = write_array(
-        capacity,
-        kept.iter().map(|(i, muted_by, alerts)| {
-            let g = &groups[*i];
-            AlertGroup {
-                alerts: alerts
-                    .iter()
-                    .map(|(a, st, receivers)| gettable(a, st, muted_by, receivers))
-                    .collect(),
-                labels: Labels(&g.labels),
-                receiver: Receiver { name: &g.receiver },
-                route_labels: EmptyObject,
-            }
-        }),
-    )?;
+    let body = write_array_split(capacity, &kept, &|(i, muted_by, alerts), buf| {
+        let g = &groups[*i];
+        let group = AlertGroup {
+            alerts: alerts
+                .iter()
+                .map(|(a, st, receivers)| gettable(a, st, muted_by, receivers))
+                .collect(),
+            labels: Labels(&g.labels),
+            receiver: Receiver { name: &g.receiver },
+            route_labels: EmptyObject,
+        };
+        serde_json::to_writer(buf, &group)
+    })?;
     Ok(json_response(body))
 }
 
@@ -416,8 +386,7 @@ mod tests {
 
     use super::super::{label_object, time};
     use super::{
-        AlertGroup, EmptyObject, Labels, PARALLEL_MIN_ITEMS, Receiver, gettable, write_array,
-        write_array_split,
+        AlertGroup, EmptyObject, Labels, PARALLEL_MIN_ITEMS, Receiver, gettable, write_array_split,
     };
 
     /// The `serde_json::Value` the handler built before it streamed the structs.
@@ -487,8 +456,10 @@ mod tests {
             let items: Vec<(u32, String)> = (0..n as u32)
                 .map(|i| (i, format!("v\"{i}\u{e9}")))
                 .collect();
-            let got =
-                write_array_split(16, &items, |(i, v)| json!({"i": i, "v": v})).expect("serialize");
+            let got = write_array_split(16, &items, &|(i, v), buf| {
+                serde_json::to_writer(buf, &json!({"i": i, "v": v}))
+            })
+            .expect("serialize");
             let want: Vec<serde_json::Value> =
                 items.iter().map(|(i, v)| json!({"i": i, "v": v})).collect();
             assert_eq!(
@@ -537,19 +508,19 @@ mod tests {
             reference(&b, &st[1], &[], &receivers),
         ]))
         .expect("reference");
-        let got = write_array(
-            10,
-            [&a, &b]
-                .iter()
-                .zip(&st)
-                .map(|(a, s)| gettable(a, s, &[], &receivers)),
-        )
+        let pairs: Vec<(&Alert, &AlertState)> = [&a, &b].into_iter().zip(&st).collect();
+        let got = write_array_split(10, &pairs, &|(a, s), buf| {
+            serde_json::to_writer(buf, &gettable(a, s, &[], &receivers))
+        })
         .expect("array");
         assert_eq!(
             String::from_utf8(got).expect("utf-8"),
             String::from_utf8(want).expect("utf-8")
         );
-        let empty: Vec<u8> = write_array(0, std::iter::empty::<Labels<'_>>()).expect("empty");
+        let none: [u8; 0] = [];
+        let empty: Vec<u8> =
+            write_array_split(0, &none, &|_, buf| serde_json::to_writer(buf, &EmptyObject))
+                .expect("empty");
         assert_eq!(empty, b"[]");
     }
 
