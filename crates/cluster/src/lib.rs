@@ -8,6 +8,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+/// Updates larger than this many bytes are "oversized": sent to every peer over TCP instead of
+/// gossiped, and never relayed by receivers (Alertmanager's `MaxGossipPacketSize / 2`).
+pub const OVERSIZED_BYTES: usize = 700;
+
+/// Whether an update of `len` bytes takes the oversized (reliable, not relayed) path.
+pub fn is_oversized(len: usize) -> bool {
+    len > OVERSIZED_BYTES
+}
+
 /// A boxed, sendable future (the traits here are object-safe).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -22,6 +31,30 @@ pub trait Peer: Send + Sync {
     fn add_state(&self, key: &str, state: Arc<dyn State>) -> Arc<dyn Channel>;
     /// Whether gossip has settled.
     fn ready(&self) -> bool;
+    /// The cluster as `GET /api/v2/status` reports it; `None` when clustering is disabled.
+    fn status(&self) -> Option<ClusterStatus> {
+        None
+    }
+}
+
+/// What `GET /api/v2/status` reports under `cluster` when clustering is enabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterStatus {
+    /// This node's name.
+    pub name: String,
+    /// `ready` once settled, `settling` before.
+    pub status: &'static str,
+    /// Every alive or suspect member, this node included, sorted by name.
+    pub peers: Vec<PeerInfo>,
+}
+
+/// One member of the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerInfo {
+    /// The member's name.
+    pub name: String,
+    /// Its advertised `ip:port`.
+    pub address: String,
 }
 
 /// State replicated between peers (the nflog, the silences).
