@@ -138,3 +138,20 @@ pub enum Error {
         limit: usize,
     },
 }
+
+impl Error {
+    /// When the bytes ended early: at least how many more are needed to go on decoding.
+    pub fn needed_bytes(&self) -> Option<usize> {
+        match self {
+            Self::Empty => Some(1),
+            Self::Struct { source, .. } | Self::Field { source, .. } => match source {
+                MsgpackError::Truncated { needed, .. } => Some((*needed).max(1)),
+                _ => None,
+            },
+            Self::StreamTruncated {
+                needed, available, ..
+            } => Some(needed.saturating_sub(*available).max(1)),
+            _ => None,
+        }
+    }
+}
