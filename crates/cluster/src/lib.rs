@@ -2,7 +2,16 @@
 //! the cluster (which decides how long its notification pipeline waits before sending), whether
 //! gossip has settled, and the state channels (nflog, silences) replicated between peers.
 //!
-//! Implementations: memberlist, Redis, and none ([`NilPeer`], the single-node peer).
+//! Implementations: [`gossip::GossipPeer`] (memberlist, wire-compatible with Alertmanager),
+//! and none ([`NilPeer`], the single-node peer); Redis comes later. Shared pieces: the
+//! `clusterpb` envelopes ([`wire`]), settling ([`settle`]), ULID node names ([`ulid`]) and the
+//! cluster metrics ([`metrics`]).
+
+pub mod gossip;
+pub mod metrics;
+pub mod settle;
+pub mod ulid;
+pub mod wire;
 
 use std::future::Future;
 use std::pin::Pin;
