@@ -13,12 +13,15 @@ use crate::alert::{Alert, AlertStatus, PostedAlert, ingest};
 use crate::alerts::{AlertStore, SubscriptionId};
 use crate::config::{Config, ConfigError};
 use crate::dispatch::{Clock, Dispatcher, DispatcherOptions, GroupInfo, Route};
+use crate::gossip::{NflogState, SilencesState};
 use crate::inhibit::{InhibitRule, Inhibitor};
 use crate::labels::NameValidation;
 use crate::nflog::{self, NotificationLog};
 use crate::notify::webhook::WebhookIntegration;
 use crate::notify::{Integration, Pipeline, PipelineDeps, PipelineOptions};
 use crate::silences::{Silences, SilencesOptions};
+
+pub use crate::gossip::StateKeys;
 
 /// The configuration an organization starts with: everything goes to receiver `default`, which
 /// has no integrations, grouped by folder and alert name like Grafana.
@@ -60,6 +63,9 @@ pub struct InstanceOptions {
     pub external_url: String,
     /// The cluster peer ([`wk_cluster::NilPeer`] when alone).
     pub peer: Arc<dyn Peer>,
+    /// The keys the nflog and silences are registered under with the peer (`nfl`/`sil` by
+    /// default; [`StateKeys::grafana`] for Grafana's per-organization keys).
+    pub state_keys: StateKeys,
     /// How long silences and nflog entries are kept after they end (120h).
     pub retention: Duration,
     /// How much longer each cluster position waits before notifying (15s).
@@ -77,6 +83,7 @@ impl std::fmt::Debug for InstanceOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InstanceOptions")
             .field("external_url", &self.external_url)
+            .field("state_keys", &self.state_keys)
             .field("retention", &self.retention)
             .field("peer_timeout", &self.peer_timeout)
             .finish_non_exhaustive()
@@ -84,11 +91,13 @@ impl std::fmt::Debug for InstanceOptions {
 }
 
 impl InstanceOptions {
-    /// Options with the upstream defaults, a system clock and the given peer.
+    /// Options with the upstream defaults (state keys `nfl`, `sil`), a system clock and the given
+    /// peer.
     pub fn new(external_url: impl Into<String>, peer: Arc<dyn Peer>) -> Self {
         Self {
             external_url: external_url.into(),
             peer,
+            state_keys: StateKeys::default(),
             retention: nflog::DEFAULT_RETENTION,
             peer_timeout: Duration::from_secs(15),
             clock: Clock::system(),
@@ -228,9 +237,27 @@ impl Alertmanager {
         let nflog = Arc::new(NotificationLog::new(nflog::Options {
             retention: opts.retention,
         }));
+        // Registered before anything is sent, so the first push/pull carries both. Each state
+        // relays through the channel its registration returned.
+        let nflog_state = Arc::new(NflogState::new(
+            Arc::clone(&nflog),
+            opts.clock,
+            opts.metrics.clone(),
+        ));
         let broadcast = opts
             .peer
-            .add_state("nfl", Arc::new(NflogState(Arc::clone(&nflog))));
+            .add_state(&opts.state_keys.nflog, Arc::clone(&nflog_state) as _);
+        nflog_state.set_channel(Arc::clone(&broadcast));
+        let silences_state = Arc::new(SilencesState::new(
+            Arc::clone(&silences),
+            opts.clock,
+            opts.metrics.clone(),
+        ));
+        let silences_channel = opts
+            .peer
+            .add_state(&opts.state_keys.silences, Arc::clone(&silences_state) as _);
+        silences_state.set_channel(Arc::clone(&silences_channel));
+        silences.set_broadcast(silences_channel);
         let shared = Shared {
             store: &store,
             silences: &silences,
@@ -627,21 +654,5 @@ async fn stop_runtime(rt: &Runtime, store: &AlertStore) {
         .unwrap_or_default();
     for s in subs {
         store.unsubscribe(s);
-    }
-}
-
-/// The nflog as replicated state.
-struct NflogState(Arc<NotificationLog>);
-
-impl wk_cluster::State for NflogState {
-    fn marshal(&self) -> Vec<u8> {
-        self.0.full_state()
-    }
-
-    fn merge(&self, bytes: &[u8]) -> Result<(), String> {
-        self.0
-            .merge(bytes, Utc::now())
-            .map(|_| ())
-            .map_err(|e| e.to_string())
     }
 }

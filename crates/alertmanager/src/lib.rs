@@ -5,7 +5,8 @@
 //! protobuf state exchanged with other instances and Alertmanagers ([`proto`]), the
 //! Alertmanager YAML configuration ([`config`]), the route tree, aggregation groups and the
 //! dispatcher ([`dispatch`]), inhibition ([`inhibit`]), the notification pipeline with the
-//! webhook integration ([`notify`]) and the metrics, under upstream's names ([`metrics`]). It knows nothing of SQL or HTTP serving: it hands out
+//! webhook integration ([`notify`]), the nflog and silences as replicated
+//! cluster state ([`gossip`]) and the metrics, under upstream's names ([`metrics`]). It knows nothing of SQL or HTTP serving: it hands out
 //! snapshot bytes and merges what peers send, and talks to other instances only through
 //! `wk_cluster::Peer`.
 
@@ -13,6 +14,7 @@ pub mod alert;
 pub mod alerts;
 pub mod config;
 pub mod dispatch;
+pub mod gossip;
 pub mod inhibit;
 pub mod instance;
 pub mod labels;

@@ -111,6 +111,8 @@ pub struct Metrics {
     silences_gc_duration: Histograms<OrgLabels>,
     silences_snapshot_size: Family<OrgLabels, Gauge>,
     silences_maintenance: Family<OrgLabels, Counter>,
+    nflog_propagated: Family<OrgLabels, Counter>,
+    silences_propagated: Family<OrgLabels, Counter>,
     alert_processing: Histograms<OrgLabels>,
     instances: Mutex<BTreeMap<String, Weak<Alertmanager>>>,
 }
@@ -147,6 +149,8 @@ impl Metrics {
             silences_gc_duration: Family::new_with_constructor(default_histogram),
             silences_snapshot_size: Family::default(),
             silences_maintenance: Family::default(),
+            nflog_propagated: Family::default(),
+            silences_propagated: Family::default(),
             alert_processing: Family::new_with_constructor(default_histogram),
             instances: Mutex::default(),
         }
@@ -237,6 +241,16 @@ impl Metrics {
             self.silences_maintenance.clone(),
         );
         r.register(
+            "alertmanager_nflog_gossip_messages_propagated",
+            "Received notification log gossip messages relayed to other peers.",
+            self.nflog_propagated.clone(),
+        );
+        r.register(
+            "alertmanager_silences_gossip_messages_propagated",
+            "Received silence gossip messages relayed to other peers.",
+            self.silences_propagated.clone(),
+        );
+        r.register(
             "alertmanager_dispatcher_alert_processing_duration_seconds",
             "Time to route one alert into its aggregation groups.",
             self.alert_processing.clone(),
@@ -277,6 +291,8 @@ impl Metrics {
         let _ = self.nflog_query_errors.get_or_create(&o());
         let _ = self.nflog_maintenance.get_or_create(&o());
         let _ = self.silences_maintenance.get_or_create(&o());
+        let _ = self.nflog_propagated.get_or_create(&o());
+        let _ = self.silences_propagated.get_or_create(&o());
         OrgMetrics {
             org,
             metrics: Arc::clone(self),
@@ -565,6 +581,24 @@ impl OrgMetrics {
             .silences_snapshot_size
             .get_or_create(&self.org())
             .set(v);
+    }
+
+    /// A received notification log message relayed to the other peers
+    /// (`alertmanager_nflog_gossip_messages_propagated_total`).
+    pub fn nflog_gossip_propagated(&self) {
+        self.metrics
+            .nflog_propagated
+            .get_or_create(&self.org())
+            .inc();
+    }
+
+    /// A received silences message relayed to the other peers
+    /// (`alertmanager_silences_gossip_messages_propagated_total`).
+    pub fn silences_gossip_propagated(&self) {
+        self.metrics
+            .silences_propagated
+            .get_or_create(&self.org())
+            .inc();
     }
 
     /// How long the dispatcher took to route one alert

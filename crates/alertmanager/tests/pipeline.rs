@@ -379,6 +379,49 @@ async fn position_one_waits_and_dedups_against_position_zero() {
     assert!(rec.calls().is_empty());
 }
 
+/// Grafana's HA guard: an entry another peer logged after this flush began (while we waited for
+/// our position) stops the send even when its alerts differ from ours, and we log nothing.
+#[tokio::test(start_paused = true)]
+async fn entry_logged_after_the_flush_began_skips_the_send() {
+    let alerts = vec![alert("A", false), alert("B", false)];
+    let hash_a = alerts[0].labels.alert_hash();
+    for (logged_at, sends) in [
+        (t0() + TimeDelta::seconds(1), false),
+        (t0() - TimeDelta::seconds(1), true),
+    ] {
+        let rec = Recorder::new(false, 0, true);
+        let f = fixture(&rec, Arc::new(PositionPeer(1)));
+        // Position 0 notified only A (it had not received B), at `logged_at`.
+        let other = NotificationLog::new(Options::default());
+        let bytes = other
+            .log(&key(), "{}:{}", &[hash_a], &[], None, logged_at)
+            .ok()
+            .flatten();
+        let c = ctx(t0());
+        let flush = f.pipeline.notify(&c, alerts.clone());
+        let gossip = async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Some(b) = &bytes {
+                assert!(f.nflog.merge(b, t0()).is_ok());
+            }
+        };
+        let (res, ()) = tokio::join!(flush, gossip);
+        assert!(res.is_ok());
+        let entry = f.nflog.query(&key(), "{}:{}").expect("entry");
+        if sends {
+            assert_eq!(
+                rec.calls(),
+                vec![("new alerts added".into(), names(&["A", "B"]))]
+            );
+            assert_eq!(entry.firing_alerts.len(), 2);
+        } else {
+            assert!(rec.calls().is_empty(), "another peer already notified");
+            assert_eq!(entry.firing_alerts, vec![hash_a], "nflog not written");
+            assert!(f.broadcasts.0.lock().map(|b| b.is_empty()).unwrap_or(false));
+        }
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn retries_until_success() {
     let rec = Recorder::new(false, 3, true);

@@ -604,3 +604,41 @@ fn silences_is_send_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Silences>();
 }
+
+/// A silence a merge replaced is re-examined by mute checks at once, even one the cache had
+/// dropped (it was expired) and a newer update from another peer made active again.
+#[test]
+fn merged_replacement_takes_effect_for_mutes() {
+    let b = store();
+    let l = labels(&[("a", "b")]);
+    let mesh = |end: i64, updated: i64| {
+        let mut s = sil(0, end);
+        s.id = "peer".into();
+        s.updated_at = Some(t(updated));
+        encode_delimited(&[pb::MeshSilence {
+            silence: Some(s.to_proto()),
+            expires_at: Some(to_timestamp(Some(t(end) + TimeDelta::hours(120)))),
+        }])
+    };
+    assert_eq!(
+        b.merge(&mesh(100, 0), t(1)).expect("merge").changed.len(),
+        1
+    );
+    assert_eq!(b.mutes(&l, t(1)), vec!["peer".to_owned()]);
+    // Updated in place while cached: listed once.
+    assert_eq!(
+        b.merge(&mesh(150, 1), t(1)).expect("merge").changed.len(),
+        1
+    );
+    assert_eq!(b.mutes(&l, t(1)), vec!["peer".to_owned()]);
+    // Expired by a peer: the mute check drops it from the cache.
+    assert_eq!(b.merge(&mesh(2, 2), t(3)).expect("merge").changed.len(), 1);
+    assert!(b.mutes(&l, t(3)).is_empty());
+    // A newer update from another peer made it active again.
+    assert_eq!(
+        b.merge(&mesh(200, 4), t(5)).expect("merge").changed.len(),
+        1
+    );
+    assert_eq!(b.mutes(&l, t(5)), vec!["peer".to_owned()]);
+    assert_eq!(b.stats().version_index_size, 1);
+}

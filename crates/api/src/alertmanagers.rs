@@ -12,10 +12,10 @@ use md5::{Digest, Md5};
 use tokio::sync::Mutex;
 use wk_alertmanager::config::Config;
 use wk_alertmanager::config::grafana::{DEFAULT_GRAFANA_CONFIG, PostableUserConfig};
-use wk_alertmanager::instance::{Alertmanager, InstanceOptions};
+use wk_alertmanager::instance::{Alertmanager, InstanceOptions, StateKeys};
 use wk_alertmanager::metrics::Metrics;
 use wk_alertmanager::proto::{from_kvstore_base64, to_kvstore_base64};
-use wk_cluster::NilPeer;
+use wk_cluster::{NilPeer, Peer};
 use wk_secrets::SecretBox;
 use wk_store::Store;
 
@@ -36,6 +36,28 @@ pub const KV_ALERTS: &str = "alerts";
 /// change).
 static SAVE_LOCK: Mutex<()> = Mutex::const_new(());
 
+/// Which keys the instances register their nflog and silences under with the peer; peers only
+/// exchange states with equal keys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StateKeyStyle {
+    /// Grafana's, for every organization: `notificationlog:<org>` and `silences:<org>`.
+    #[default]
+    Grafana,
+    /// Prometheus Alertmanager's `nfl` and `sil` for organization 1 (so it can gossip with
+    /// Alertmanagers), Grafana's for the other organizations.
+    Alertmanager,
+}
+
+impl StateKeyStyle {
+    /// The keys of organization `org_id`'s instance.
+    pub fn keys(self, org_id: i64) -> StateKeys {
+        match self {
+            Self::Alertmanager if org_id == 1 => StateKeys::alertmanager(),
+            Self::Grafana | Self::Alertmanager => StateKeys::grafana(org_id),
+        }
+    }
+}
+
 /// The registry of instances, one per organization.
 pub struct Alertmanagers {
     instances: Mutex<HashMap<i64, Instance>>,
@@ -43,6 +65,9 @@ pub struct Alertmanagers {
     secrets: Arc<SecretBox>,
     metrics: Arc<Metrics>,
     dispatch_start_at: Option<tokio::time::Instant>,
+    peer: Arc<dyn Peer>,
+    key_style: StateKeyStyle,
+    peer_timeout: Option<std::time::Duration>,
 }
 
 /// An instance and the hash of the configuration text it runs.
@@ -110,7 +135,32 @@ impl Alertmanagers {
             secrets: Arc::new(secrets),
             metrics: Arc::default(),
             dispatch_start_at: None,
+            peer: Arc::new(NilPeer),
+            key_style: StateKeyStyle::Grafana,
+            peer_timeout: None,
         }
+    }
+
+    /// Runs every instance as a member of `peer`'s cluster (instead of the single-node
+    /// [`NilPeer`]), registering its state under the keys of `keys`. Instances created before
+    /// the call keep their peer, so call it before the first [`Alertmanagers::get`].
+    pub fn with_peer(mut self, peer: Arc<dyn Peer>, keys: StateKeyStyle) -> Self {
+        self.peer = peer;
+        self.key_style = keys;
+        self
+    }
+
+    /// How much longer each cluster position waits before notifying
+    /// (`[unified_alerting] ha_peer_timeout`; 15s when not set).
+    pub fn with_peer_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.peer_timeout = Some(timeout);
+        self
+    }
+
+    /// The cluster peer every instance runs with ([`NilPeer`] unless [`Alertmanagers::with_peer`]
+    /// set another).
+    pub fn peer(&self) -> &Arc<dyn Peer> {
+        &self.peer
     }
 
     /// Counts every instance's activity into `metrics` (see [`crate::metrics::alertmanager`]).
@@ -142,7 +192,11 @@ impl Alertmanagers {
             || DEFAULT_GRAFANA_CONFIG.to_owned(),
             |c| c.alertmanager_configuration,
         );
-        let mut opts = InstanceOptions::new(self.external_url.clone(), Arc::new(NilPeer));
+        let mut opts = InstanceOptions::new(self.external_url.clone(), Arc::clone(&self.peer));
+        opts.state_keys = self.key_style.keys(org_id);
+        if let Some(t) = self.peer_timeout {
+            opts.peer_timeout = t;
+        }
         opts.metrics = self.metrics.org(org_id.to_string());
         opts.dispatch_start_at = self.dispatch_start_at;
         let am_metrics = opts.metrics.clone();
@@ -380,5 +434,63 @@ impl Alertmanagers {
             .collect();
         all.sort_by_key(|(org_id, _)| *org_id);
         all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wk_cluster::{BoxFuture, Channel, ClusterStatus, NilChannel, State};
+
+    /// A peer that only reports a status.
+    struct Clustered;
+
+    impl Peer for Clustered {
+        fn position(&self) -> u32 {
+            0
+        }
+        fn wait_ready(&self) -> BoxFuture<'_, ()> {
+            Box::pin(std::future::ready(()))
+        }
+        fn add_state(&self, _key: &str, _state: Arc<dyn State>) -> Arc<dyn Channel> {
+            Arc::new(NilChannel)
+        }
+        fn ready(&self) -> bool {
+            true
+        }
+        fn status(&self) -> Option<ClusterStatus> {
+            Some(ClusterStatus {
+                name: "me".into(),
+                status: "ready",
+                peers: Vec::new(),
+            })
+        }
+    }
+
+    #[test]
+    fn key_styles() {
+        assert_eq!(StateKeyStyle::default(), StateKeyStyle::Grafana);
+        let grafana = StateKeyStyle::Grafana.keys(1);
+        assert_eq!(grafana.nflog, "notificationlog:1");
+        assert_eq!(grafana.silences, "silences:1");
+        let am = StateKeyStyle::Alertmanager.keys(1);
+        assert_eq!((am.nflog.as_str(), am.silences.as_str()), ("nfl", "sil"));
+        assert_eq!(StateKeyStyle::Alertmanager.keys(2), StateKeys::grafana(2));
+    }
+
+    #[test]
+    fn peer_is_nil_unless_set() {
+        let secrets = || SecretBox::new("test key").expect("secret box");
+        let registry = Alertmanagers::new("http://x/", secrets());
+        assert!(registry.peer().status().is_none());
+        let registry = Alertmanagers::new("http://x/", secrets())
+            .with_peer(Arc::new(Clustered), StateKeyStyle::Alertmanager)
+            .with_peer_timeout(std::time::Duration::from_secs(3));
+        assert_eq!(registry.key_style, StateKeyStyle::Alertmanager);
+        assert_eq!(
+            registry.peer_timeout,
+            Some(std::time::Duration::from_secs(3))
+        );
+        assert_eq!(registry.peer().status().map(|s| s.name), Some("me".into()));
     }
 }

@@ -33,6 +33,7 @@ pub use loader::{
 };
 pub use problem::{ConfigErrors, ConfigWarning, Problem};
 pub use raw::{RawConfig, RawSection, RawValue};
+pub use settings::HaStateKeys;
 pub use settings::{
     AuthSettings, DatabaseSettings, DatabaseType, LogFormat, LogLevel, LogSettings, PathsSettings,
     Protocol, SameSite, SecuritySettings, ServerSettings, Settings, StateHistoryBackend,

@@ -1,5 +1,6 @@
 //! The notification pipeline (upstream `PipelineBuilder`): settle → inhibition → time
-//! intervals → silences → per-integration fan-out of cluster wait → dedup → retry →
+//! intervals → silences → per-integration fan-out of cluster wait → dedup (with Grafana's HA
+//! guard: skip when another peer logged the group after this flush began) → retry →
 //! set-notifies.
 
 use std::collections::{HashMap, HashSet};
@@ -19,7 +20,7 @@ use super::{BoxFuture, GroupContext, Integration, Notifier, NotifyError};
 use crate::alert::Alert;
 use crate::inhibit::Inhibitor;
 use crate::metrics::OrgMetrics;
-use crate::nflog::{NotificationLog, ReceiverKey, expiry_for};
+use crate::nflog::{NotificationLog, ReceiverKey, expiry_for, from_timestamp};
 use crate::silences::Silences;
 use crate::timeinterval::NamedTimeInterval;
 
@@ -226,6 +227,28 @@ impl Run<'_> {
         ) else {
             return Ok(());
         };
+        // The HA guard (Grafana's extra dedup, grafana/prometheus-alertmanager#102): an entry
+        // logged after this flush began means another peer flushed the group and notified while
+        // we waited for our position. Its alerts may differ from ours, but sending now would
+        // only duplicate (or contradict) that notification.
+        if let Some(logged) = entry
+            .as_ref()
+            .and_then(|e| e.timestamp.as_ref())
+            .and_then(from_timestamp)
+            .filter(|t| *t > ctx.now)
+        {
+            tracing::warn!(
+                group_key = %ctx.group_key,
+                receiver = %ctx.receiver,
+                integration = integration.name(),
+                index = integration.index(),
+                entry_timestamp = %logged,
+                pipeline_timestamp = %ctx.now,
+                reason,
+                "Timestamp of notification log entry is after the current pipeline timestamp; another peer already notified, skipping"
+            );
+            return Ok(());
+        }
 
         p.metrics.notification(integration.name());
         if send_resolved {

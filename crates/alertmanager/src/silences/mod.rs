@@ -3,7 +3,8 @@
 //! garbage collection and snapshots in Alertmanager's delimited `MeshSilence` format.
 //!
 //! Every method takes the current time explicitly. Mutating methods return the bytes to
-//! broadcast to peers (a delimited stream of the changed `MeshSilence`s).
+//! broadcast to peers (a delimited stream of the changed `MeshSilence`s) and, once a channel is
+//! set ([`Silences::set_broadcast`], upstream's `SetBroadcast`), also broadcast them.
 
 mod error;
 mod ops;
@@ -12,7 +13,7 @@ mod store;
 mod sync;
 mod validate;
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -122,11 +123,24 @@ pub struct SilenceQuery {
     pub states: Vec<SilenceState>,
 }
 
+/// Where local changes are broadcast (the silences' peer channel), once set.
+#[derive(Default)]
+struct Broadcast(OnceLock<Arc<dyn wk_cluster::Channel>>);
+
+impl std::fmt::Debug for Broadcast {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Broadcast")
+            .field(&self.0.get().is_some())
+            .finish()
+    }
+}
+
 /// The silence store; `Send + Sync`, all state behind one mutex.
 #[derive(Debug, Default)]
 pub struct Silences {
     opts: SilencesOptions,
     inner: Mutex<Inner>,
+    broadcast: Broadcast,
 }
 
 impl Silences {
@@ -135,6 +149,26 @@ impl Silences {
         Self {
             opts,
             inner: Mutex::default(),
+            broadcast: Broadcast::default(),
+        }
+    }
+
+    /// Broadcasts every later local change ([`Silences::set`], [`Silences::expire`]) through
+    /// `channel` (upstream's `SetBroadcast`); later calls are ignored. Merges do not use it:
+    /// relaying received messages is the replicated state's job
+    /// ([`crate::gossip::SilencesState`]).
+    pub fn set_broadcast(&self, channel: Arc<dyn wk_cluster::Channel>) {
+        let _ = self.broadcast.0.set(channel);
+    }
+
+    /// Sends the bytes of a local change to the peers, if a channel is set and there is
+    /// something to send. Called without the lock held: a channel may deliver synchronously
+    /// into a peer that relays back into this store.
+    fn broadcast(&self, bytes: &[u8]) {
+        if let Some(c) = self.broadcast.0.get()
+            && !bytes.is_empty()
+        {
+            c.broadcast(bytes.to_vec());
         }
     }
 
@@ -210,6 +244,9 @@ impl Silences {
             None => (Vec::new(), 0),
         };
         candidates.extend(inner.since(since));
+        // A silence a merge replaced is both cached and new since the cached version.
+        candidates.sort_unstable();
+        candidates.dedup();
         let mut keep = Vec::new();
         let mut active = Vec::new();
         let mut scanned = 0u64;

@@ -34,8 +34,16 @@ impl Silences {
     /// ([`SilenceError::NotFound`]). If [`can_update`] allows it the silence is updated in place;
     /// otherwise a new UUIDv4 silence is created (after the `max_silences` check), its start
     /// clamped to `now`, and a still unexpired predecessor is expired first. Both updates are
-    /// size-checked before anything changes.
-    pub fn set(&self, mut sil: Silence, now: DateTime<Utc>) -> Result<SetOutcome, SilenceError> {
+    /// size-checked before anything changes. The changed silences are broadcast (see
+    /// [`Silences::set_broadcast`]) and returned in [`SetOutcome::broadcast`].
+    pub fn set(&self, sil: Silence, now: DateTime<Utc>) -> Result<SetOutcome, SilenceError> {
+        let out = self.set_locked(sil, now)?;
+        self.broadcast(&out.broadcast);
+        Ok(out)
+    }
+
+    /// [`Silences::set`] without the broadcast; the lock is released on return.
+    fn set_locked(&self, mut sil: Silence, now: DateTime<Utc>) -> Result<SetOutcome, SilenceError> {
         if sil.starts_at.is_none() {
             sil.starts_at = Some(now);
         }
@@ -95,16 +103,20 @@ impl Silences {
     }
 
     /// Expires a silence (`Expire`): an active one ends at `now`, a pending one starts and ends
-    /// at `now`; an expired one is left alone and gives an empty broadcast.
+    /// at `now`; an expired one is left alone and gives an empty broadcast. The expired silence
+    /// is broadcast (see [`Silences::set_broadcast`]) and its bytes returned.
     pub fn expire(&self, id: &str, now: DateTime<Utc>) -> Result<Vec<u8>, SilenceError> {
-        let mut inner = self.lock();
-        if !inner.entries.contains_key(id) {
-            return Err(SilenceError::NotFound(id.to_owned()));
-        }
-        Ok(self
-            .expire_locked(&mut inner, id, now)
-            .map(|m| encode_delimited(&[m]))
-            .unwrap_or_default())
+        let bytes = {
+            let mut inner = self.lock();
+            if !inner.entries.contains_key(id) {
+                return Err(SilenceError::NotFound(id.to_owned()));
+            }
+            self.expire_locked(&mut inner, id, now)
+                .map(|m| encode_delimited(&[m]))
+                .unwrap_or_default()
+        };
+        self.broadcast(&bytes);
+        Ok(bytes)
     }
 
     /// Expires `id` under the lock; `None` if unknown or already expired.

@@ -42,7 +42,7 @@ pub(super) struct Counters {
 #[derive(Debug, Default)]
 pub(super) struct Inner {
     pub entries: HashMap<String, Entry>,
-    /// Incremented once per newly added id.
+    /// Incremented once per newly added id, and per id a merge replaced.
     pub version: u64,
     /// `(version, id)` in increasing version order.
     pub version_index: Vec<(u64, String)>,
@@ -59,6 +59,14 @@ impl Inner {
             self.version_index.push((self.version, id.clone()));
         }
         self.entries.insert(id, entry);
+    }
+
+    /// Forgets `id`'s place in the version index, so that the next [`Inner::insert`] gives it a
+    /// new version (a silence a merge replaced). No-op for an unknown id.
+    pub fn reindex(&mut self, id: &str) {
+        if self.entries.remove(id).is_some() {
+            self.version_index.retain(|(_, i)| i != id);
+        }
     }
 
     /// Ids added after `version` (`QSince`), in the order they were added.

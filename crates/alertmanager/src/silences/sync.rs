@@ -13,6 +13,8 @@ impl Silences {
     /// Silences already past `expires_at` (or lacking it) are dropped; a silence is accepted
     /// when its id is new or its `updated_at` is strictly newer than the stored one. Silences
     /// whose matchers do not compile are rejected and counted. Legacy fields are upgraded.
+    /// Accepted silences take effect for [`Silences::mutes`] at once: new and replaced ids alike
+    /// get a new version. Nothing is broadcast here ([`crate::gossip::SilencesState`] relays).
     pub fn merge(&self, bytes: &[u8], now: DateTime<Utc>) -> Result<MergeOutcome, SilenceError> {
         let msgs: Vec<MeshSilence> = decode_delimited(bytes)?;
         let mut inner = self.lock();
@@ -33,6 +35,9 @@ impl Silences {
                 .is_none_or(|prev| prev.silence.updated_at < silence.updated_at);
             if newer {
                 out.changed.push(mesh.clone());
+                // A replaced silence goes to the end of the version index, so mute checks
+                // re-examine it at once (it may be active again, or match other alerts).
+                inner.reindex(&silence.id);
                 inner.insert(Entry {
                     mesh,
                     silence,

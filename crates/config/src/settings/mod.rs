@@ -23,7 +23,7 @@ pub use paths::PathsSettings;
 pub use security::{SameSite, SecuritySettings};
 pub use server::{Protocol, ServerSettings};
 pub use state_history::{StateHistoryBackend, StateHistorySettings};
-pub use unified_alerting::UnifiedAlertingSettings;
+pub use unified_alerting::{HaStateKeys, UnifiedAlertingSettings};
 
 /// Sections whose keys are free-form, so their keys are never reported as unknown.
 pub(crate) const FREE_SECTIONS: &[&str] = &[state_history::EXTERNAL_LABELS_SECTION];

@@ -317,6 +317,7 @@ fn unified_alerting_defaults() {
     assert_eq!(ua.notification_log_retention, 5 * 86_400 * S);
     assert_eq!(ua.alertmanager_max_template_output_bytes, 10 * 1024 * 1024);
     assert_eq!(ua.ha_single_evaluation_alert_broadcast_queue_size, 200);
+    assert_eq!(ua.ha_state_keys, crate::HaStateKeys::Grafana);
 }
 
 #[test]
@@ -337,6 +338,8 @@ fn unified_alerting_values() {
     assert_eq!(ua.ha_redis_tls_cipher_suites, ["X", "Y"]);
     let ua = settings("[unified_alerting]\nha_redis_prefix = wk:\n").unified_alerting;
     assert_eq!(ua.ha_redis_prefix, "wk:");
+    let ua = settings("[unified_alerting]\nha_state_keys = alertmanager\n").unified_alerting;
+    assert_eq!(ua.ha_state_keys, crate::HaStateKeys::Alertmanager);
 }
 
 #[test]
@@ -361,6 +364,11 @@ fn unified_alerting_startup_errors() {
             "min_interval = 15s",
             "min_interval",
             "value of setting 'min_interval' should be times of base interval (10s)",
+        ),
+        (
+            "ha_state_keys = consul",
+            "ha_state_keys",
+            "expected one of: grafana, alertmanager",
         ),
         (
             "max_attempts = 0",

@@ -25,6 +25,15 @@ const TLS_VERSIONS: [&str; 4] = [
     "VersionTLS13",
 ];
 
+/// `ha_state_keys`: how replicated states are named in gossip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HaStateKeys {
+    /// Grafana's per-organization keys.
+    Grafana,
+    /// Prometheus Alertmanager's `nfl` and `sil` for organization 1.
+    Alertmanager,
+}
+
 /// `[unified_alerting]`; every field is the key of the same name unless noted.
 #[derive(Clone)]
 pub struct UnifiedAlertingSettings {
@@ -63,6 +72,10 @@ pub struct UnifiedAlertingSettings {
     pub ha_reconnect_timeout: Duration,
     /// Memberlist cluster label; peers with another label are ignored.
     pub ha_label: String,
+    /// Watchkeeper's own: the gossip keys of the notification log and silences (`grafana`:
+    /// `notificationlog:<org>`/`silences:<org>`; `alertmanager`: `nfl`/`sil` for organization 1,
+    /// so the node can join a Prometheus Alertmanager cluster).
+    pub ha_state_keys: HaStateKeys,
     /// Redis addresses (several for Cluster/Sentinel); non-empty enables Redis HA.
     pub ha_redis_address: Vec<String>,
     /// Redis AUTH user name.
@@ -153,7 +166,7 @@ debug_redacted!(UnifiedAlertingSettings {
     alertmanager_max_silences_count,
     alertmanager_max_silence_size_bytes, alertmanager_max_template_output_bytes, ha_peers,
     ha_listen_address, ha_advertise_address, ha_peer_timeout, ha_gossip_interval,
-    ha_push_pull_interval, ha_reconnect_timeout, ha_label, ha_redis_address, ha_redis_username,
+    ha_push_pull_interval, ha_reconnect_timeout, ha_label, ha_state_keys, ha_redis_address, ha_redis_username,
     ha_redis_db, ha_redis_prefix, ha_redis_peer_name, ha_redis_max_conns,
     ha_redis_cluster_mode_enabled, ha_redis_sentinel_mode_enabled, ha_redis_sentinel_master_name,
     ha_redis_sentinel_username, ha_redis_tls_enabled, ha_redis_tls_cert_path,
@@ -194,6 +207,14 @@ impl UnifiedAlertingSettings {
             ha_push_pull_interval: r.duration("ha_push_pull_interval", MINUTE),
             ha_reconnect_timeout: r.duration("ha_reconnect_timeout", 6 * 60 * MINUTE),
             ha_label: r.string("ha_label", ""),
+            ha_state_keys: r.choice(
+                "ha_state_keys",
+                HaStateKeys::Grafana,
+                &[
+                    ("grafana", HaStateKeys::Grafana),
+                    ("alertmanager", HaStateKeys::Alertmanager),
+                ],
+            ),
             ha_redis_address: r.list("ha_redis_address"),
             ha_redis_username: r.string("ha_redis_username", ""),
             ha_redis_password: r.string("ha_redis_password", ""),
