@@ -423,6 +423,32 @@ impl Alertmanagers {
         started
     }
 
+    /// Starts the Alertmanager of every organization not started yet (when clustered, every
+    /// instance runs one per organization so that their states replicate). Returns how many
+    /// were started; failures are logged.
+    pub async fn start_all(&self, store: &Store) -> usize {
+        let orgs = match store.list_orgs().await {
+            Ok(orgs) => orgs,
+            Err(e) => {
+                tracing::warn!(error = %e, "listing organizations to start alertmanagers failed");
+                return 0;
+            }
+        };
+        let mut started = 0;
+        for org in orgs {
+            if self.instances.lock().await.contains_key(&org.id) {
+                continue;
+            }
+            match self.get(store, org.id).await {
+                Ok(_) => started += 1,
+                Err(e) => {
+                    tracing::warn!(org_id = org.id, error = %e, "starting the alertmanager failed");
+                }
+            }
+        }
+        started
+    }
+
     /// Every instance, cloned out so that no database work happens under the registry lock.
     async fn all(&self) -> Vec<(i64, Arc<Alertmanager>)> {
         let mut all: Vec<(i64, Arc<Alertmanager>)> = self

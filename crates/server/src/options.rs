@@ -73,3 +73,27 @@ pub fn api(s: &Settings) -> ApiOptions {
         ..ApiOptions::default()
     }
 }
+
+/// The memberlist peer's options, when `ha_peers` enables memberlist HA.
+pub fn gossip(s: &Settings) -> Option<wk_cluster::gossip::GossipOptions> {
+    let ua = &s.unified_alerting;
+    if ua.ha_peers.is_empty() {
+        return None;
+    }
+    let mut o =
+        wk_cluster::gossip::GossipOptions::new(ua.ha_listen_address.clone(), ua.ha_peers.clone());
+    o.advertise = Some(ua.ha_advertise_address.clone()).filter(|a| !a.is_empty());
+    o.label = ua.ha_label.clone();
+    o.gossip_interval = ua.ha_gossip_interval;
+    o.push_pull_interval = ua.ha_push_pull_interval;
+    o.reconnect_timeout = ua.ha_reconnect_timeout;
+    Some(o)
+}
+
+/// How the Alertmanagers name their replicated states.
+pub fn state_keys(s: &Settings) -> wk_api::alertmanagers::StateKeyStyle {
+    match s.unified_alerting.ha_state_keys {
+        wk_config::HaStateKeys::Grafana => wk_api::alertmanagers::StateKeyStyle::Grafana,
+        wk_config::HaStateKeys::Alertmanager => wk_api::alertmanagers::StateKeyStyle::Alertmanager,
+    }
+}

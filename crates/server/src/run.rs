@@ -11,6 +11,8 @@ use wk_api::alertmanagers::Alertmanagers;
 use wk_api::metrics::{HttpMetrics, ProcessCollector};
 use wk_api::{AppState, router};
 use wk_auth::AuthService;
+use wk_cluster::gossip::GossipPeer;
+use wk_cluster::metrics::ClusterMetrics;
 use wk_config::{Protocol, Settings};
 use wk_secrets::SecretBox;
 use wk_store::{Store, StoreError};
@@ -26,6 +28,8 @@ const HOOKS_TIMEOUT: Duration = Duration::from_secs(20);
 /// (Alertmanager's `--data.maintenance-interval` default; Grafana hard-codes the same 15 minutes
 /// and has no setting for it).
 const ALERTMANAGER_MAINTENANCE_INTERVAL: Duration = Duration::from_secs(15 * 60);
+/// How long a graceful leave may take to be gossiped (Alertmanager's `peer.Leave(10s)`).
+const CLUSTER_LEAVE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often expired sessions and old login attempts are removed.
 const CLEANUP_INTERVAL: Duration = Duration::from_secs(600);
 
@@ -65,6 +69,15 @@ pub enum RunError {
     /// The HTTP server failed.
     #[error("http server: {0}")]
     Serve(std::io::Error),
+    /// The memberlist peer could not start.
+    #[error("{0}")]
+    Cluster(#[from] wk_cluster::gossip::GossipError),
+    /// Redis HA was asked for; it is not available yet.
+    #[error(
+        "[unified_alerting] ha_redis_address: Redis HA is not available in this version; \
+         use ha_peers (memberlist) or leave ha_redis_address empty"
+    )]
+    RedisUnavailable,
 }
 
 /// Runs the server until a signal stops it.
@@ -95,6 +108,7 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     registry.register_collector(Box::new(ProcessCollector::default()));
     let http_metrics = HttpMetrics::register(&mut registry);
     let am_metrics = wk_api::metrics::alertmanager(&mut registry);
+    let peer = start_peer(&settings, &mut registry).await?;
     let auth = AuthService::new(store.clone(), options::auth(&settings));
     let secrets = SecretBox::new(&settings.security.secret_key).map_err(RunError::Secrets)?;
     let state = AppState {
@@ -103,13 +117,18 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         opts: Arc::new(options::api(&settings)),
         http_metrics,
         registry: Arc::new(registry),
-        alertmanagers: Arc::new(
-            Alertmanagers::new(settings.server.root_url.to_string(), secrets)
+        alertmanagers: Arc::new({
+            let ams = Alertmanagers::new(settings.server.root_url.to_string(), secrets)
                 .with_metrics(am_metrics)
                 .with_dispatch_start_delay(
                     settings.unified_alerting.alertmanager_dispatch_start_delay,
-                ),
-        ),
+                )
+                .with_peer_timeout(settings.unified_alerting.ha_peer_timeout);
+            match &peer {
+                Some(p) => ams.with_peer(Arc::clone(p) as _, options::state_keys(&settings)),
+                None => ams,
+            }
+        }),
     };
     let restored = state.alertmanagers.start_saved(&store).await;
     if restored > 0 {
@@ -117,6 +136,12 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
             organizations = restored,
             "restored alertmanagers with saved alerts"
         );
+    }
+    if let Some(peer) = &peer {
+        // Every organization's states are registered before the first push/pull (Grafana
+        // runs an Alertmanager per organization on every instance).
+        state.alertmanagers.start_all(&store).await;
+        peer.join().await;
     }
     let cleanup = tokio::spawn(cleanup_loop(auth));
     let am_maintenance = tokio::spawn(alertmanager_maintenance_loop(
@@ -128,6 +153,7 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         Arc::clone(&state.alertmanagers),
         store.clone(),
         settings.unified_alerting.alertmanager_config_poll_interval,
+        peer.is_some(),
     ));
     let mut hooks = ShutdownHooks::default();
     let ams = Arc::clone(&state.alertmanagers);
@@ -136,6 +162,12 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         "stop alertmanagers and save their state",
         move || async move { ams.shutdown(&am_store).await },
     );
+    if let Some(peer) = peer {
+        hooks.register("leave the cluster", move || async move {
+            peer.leave(CLUSTER_LEAVE_TIMEOUT).await;
+            Ok(())
+        });
+    }
     let db = store.clone();
     hooks.register("close database", move || async move {
         db.close().await;
@@ -238,13 +270,46 @@ async fn alertmanager_maintenance_loop(ams: Arc<Alertmanagers>, store: Store, ev
 }
 
 /// Applies configurations other servers saved (`alertmanager_config_poll_interval`).
-async fn alertmanager_config_sync_loop(ams: Arc<Alertmanagers>, store: Store, every: Duration) {
+/// Applies changed configurations every poll; when clustered, also starts the Alertmanagers of
+/// organizations created since (their states must be registered on every instance).
+async fn alertmanager_config_sync_loop(
+    ams: Arc<Alertmanagers>,
+    store: Store,
+    every: Duration,
+    clustered: bool,
+) {
     let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        if clustered {
+            ams.start_all(&store).await;
+        }
         ams.sync(&store).await;
     }
+}
+
+/// Starts the memberlist peer when `ha_peers` is set (registering its metrics); Redis HA is
+/// refused until it exists.
+async fn start_peer(
+    settings: &Settings,
+    registry: &mut Registry,
+) -> Result<Option<Arc<GossipPeer>>, RunError> {
+    if !settings.unified_alerting.ha_redis_address.is_empty() {
+        return Err(RunError::RedisUnavailable);
+    }
+    let Some(opts) = options::gossip(settings) else {
+        return Ok(None);
+    };
+    let metrics = ClusterMetrics::new();
+    metrics.register(registry);
+    let peer = GossipPeer::create(opts, metrics).await?;
+    tracing::info!(
+        name = %peer.name(),
+        advertise = %peer.advertise_addr(),
+        "cluster peer listening (memberlist)"
+    );
+    Ok(Some(peer))
 }
 
 async fn cleanup_loop(auth: AuthService) {

@@ -3,8 +3,8 @@
 //! times after a base time, and the notifications a local webhook receives are checked for
 //! content and arrival window (see `common::acceptance`). Times are seconds after the base.
 //!
-//! Not ported here: the two cluster scenarios (ClusterDeduplication, ClusterVSInstance; they
-//! need the memberlist cluster) and the `classic-mode` negative checks (the product has no
+//! The two cluster scenarios (ClusterDeduplication, ClusterVSInstance) run three servers as one
+//! memberlist cluster. Not ported: the `classic-mode` negative checks (the product has no
 //! classic name-validation mode: label names are always validated as UTF-8).
 
 mod common;
@@ -907,4 +907,81 @@ async fn web_with_prefix() {
         Some("/foo/")
     );
     t.run().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// cluster_test.go
+
+/// Three clustered servers get the same alert: exactly one notification. Stronger than
+/// upstream (whose run ends before positions 1 and 2 wake): `ha_peer_timeout` is 1s and the run
+/// lasts past both waits, so the total must still be one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_deduplication() {
+    let mut t = AcceptanceTest::new(Options {
+        servers: 3,
+        cluster: true,
+        args: vec!["cfg:unified_alerting.ha_peer_timeout=1s".into()],
+        tolerance: Duration::from_secs(1),
+        ..Options::default()
+    });
+    let co = t.collector("webhook").await;
+    t.config(json!({
+        "route": route(&[], "1s", "1s", "1h"),
+        "receivers": receivers(&[(co.url(), json!({}))]),
+    }));
+    let test1 = || alert(&["alertname", "test1"]);
+    t.push(1.0, &[test1().active(1.0)]);
+    co.want(between(2.0, 3.0), &[test1().active(1.0)]);
+    co.want_nothing(between(3.0, 6.0));
+    t.run().await;
+}
+
+/// A single server and a three-server cluster side by side receive the same alerts; both
+/// collectors end up with the same notifications.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_vs_instance() {
+    let config = |url: &str| {
+        json!({
+            "route": route(&["alertname"], "1s", "1s", "1h"),
+            "receivers": receivers(&[(url, json!({}))]),
+        })
+    };
+    let mut single = AcceptanceTest::new(Options {
+        tolerance: Duration::from_secs(2),
+        ..Options::default()
+    });
+    let mut cluster = AcceptanceTest::new(Options {
+        servers: 3,
+        cluster: true,
+        args: vec!["cfg:unified_alerting.ha_peer_timeout=1s".into()],
+        tolerance: Duration::from_secs(2),
+        ..Options::default()
+    });
+    let co_single = single.collector("single").await;
+    let co_cluster = cluster.collector("cluster").await;
+    single.config(config(co_single.url()));
+    cluster.config(config(co_cluster.url()));
+    for (i, at) in [(0, 1.0), (2, 2.0), (4, 3.0), (6, 4.0), (8, 5.0)] {
+        let name = format!("test1-{i}");
+        for (t, co) in [(&mut single, &co_single), (&mut cluster, &co_cluster)] {
+            let a = || alert(&["alertname", &name]);
+            t.push(at, &[a().active(at)]);
+            co.want(between(at, at + 5.0), &[a().active(at)]);
+        }
+    }
+    tokio::join!(single.run(), cluster.run());
+    let names = |co: &common::acceptance::Collector| {
+        let mut v: Vec<String> = co
+            .received()
+            .iter()
+            .flat_map(|b| {
+                b.alerts
+                    .iter()
+                    .map(|a| a.labels.get("alertname").cloned().unwrap_or_default())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&co_single), names(&co_cluster));
 }

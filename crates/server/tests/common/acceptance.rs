@@ -229,6 +229,9 @@ pub struct Options {
     pub prefix: String,
     /// Tolerance for alert times.
     pub tolerance: Duration,
+    /// Form one memberlist cluster of all servers (short gossip timers; the test sets
+    /// `ha_peer_timeout` in `args` if it cares) and wait until every member is ready.
+    pub cluster: bool,
 }
 
 impl Default for Options {
@@ -238,6 +241,7 @@ impl Default for Options {
             args: Vec::new(),
             prefix: String::new(),
             tolerance: TOLERANCE,
+            cluster: false,
         }
     }
 }
@@ -322,9 +326,11 @@ pub struct AcceptanceTest {
 }
 
 /// Starts a server and waits until `<prefix>/api/health` answers 200.
-async fn start_server(opts: &Options) -> Server {
+async fn start_server(opts: &Options, extra: Vec<String>) -> Server {
+    let mut args = opts.args.clone();
+    args.extend(extra);
     let server = Server::spawn(&Start {
-        args: opts.args.clone(),
+        args,
         ..Start::default()
     });
     let http = reqwest::Client::new();
@@ -464,8 +470,13 @@ impl AcceptanceTest {
         }
         let http = reqwest::Client::new();
         let mut members = Vec::new();
-        for i in 0..self.opts.servers {
-            let server = start_server(&self.opts).await;
+        let cluster = if self.opts.cluster {
+            super::cluster_args(self.opts.servers)
+        } else {
+            vec![Vec::new(); self.opts.servers]
+        };
+        for (i, extra) in cluster.into_iter().enumerate() {
+            let server = start_server(&self.opts, extra).await;
             let prefix = self.opts.prefix.clone();
             let r = http
                 .post(server.url(&format!("{prefix}/api/auth/keys")))
@@ -500,6 +511,18 @@ impl AcceptanceTest {
                     "config rejected: {text}; log:\n{}",
                     m.server.log()
                 );
+            }
+        }
+        if self.opts.cluster {
+            for m in &members {
+                super::wait_cluster_ready(
+                    &http,
+                    &m.api("/status"),
+                    &m.token,
+                    members.len(),
+                    &m.server,
+                )
+                .await;
             }
         }
         let base = Base::now();

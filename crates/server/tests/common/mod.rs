@@ -25,6 +25,73 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// A port free for both TCP and UDP on 127.0.0.1 (memberlist uses both).
+pub fn free_cluster_port() -> u16 {
+    loop {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").expect("bind TCP");
+        let port = tcp.local_addr().expect("local addr").port();
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// `cfg:` arguments making `n` servers one memberlist cluster on loopback with short gossip
+/// timers: one list per server.
+pub fn cluster_args(n: usize) -> Vec<Vec<String>> {
+    let ports: Vec<u16> = (0..n).map(|_| free_cluster_port()).collect();
+    let peers: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    ports
+        .iter()
+        .map(|p| {
+            vec![
+                format!("cfg:unified_alerting.ha_listen_address=127.0.0.1:{p}"),
+                format!("cfg:unified_alerting.ha_peers={}", peers.join(",")),
+                "cfg:unified_alerting.ha_gossip_interval=20ms".to_owned(),
+                "cfg:unified_alerting.ha_push_pull_interval=1s".to_owned(),
+            ]
+        })
+        .collect()
+}
+
+/// Polls an Alertmanager API v2 `/status` URL (with a bearer token, or admin basic auth when
+/// the token is empty) until the cluster is `ready` with `members` peers; panics after 30 s.
+pub async fn wait_cluster_ready(
+    http: &reqwest::Client,
+    status_url: &str,
+    token: &str,
+    members: usize,
+    server: &Server,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last = serde_json::Value::Null;
+    loop {
+        let rb = http.get(status_url);
+        let rb = if token.is_empty() {
+            rb.basic_auth("admin", Some("admin"))
+        } else {
+            rb.bearer_auth(token)
+        };
+        if let Ok(r) = rb.send().await
+            && let Ok(v) = r.json::<serde_json::Value>().await
+        {
+            last = v;
+            let cluster = &last["cluster"];
+            if cluster["status"] == "ready"
+                && cluster["peers"].as_array().map(Vec::len) == Some(members)
+            {
+                return last;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "cluster not ready with {members} members; last status {last}; log:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A fresh temporary directory, removed on drop.
 pub struct TempDir(pub PathBuf);
 
