@@ -1,0 +1,395 @@
+//! Memberlist HA, black box: three `watchkeeper` processes on loopback form one cluster
+//! (members, positions, metrics), replicate silences (small ones by gossip, large ones over
+//! TCP) and their expiry, notify once per group, fail over when position 0 dies, keep their
+//! state across a restart of all three, and never merge with a cluster of another label.
+//! Every wait is a bounded poll; "nothing more arrives" checks watch a fixed window after the
+//! last timer that could fire.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::webhook::{Collector, Request};
+use common::{Server, Start, cluster_args, post_am_config, wait_cluster_ready};
+use serde_json::{Value, json};
+
+const AM_API: &str = "/api/alertmanager/grafana/api/v2";
+
+/// Starts `n` clustered servers (each with `extra` arguments) and waits until all are ready.
+async fn start_cluster(n: usize, extra: &[&str]) -> Vec<Server> {
+    start_cluster_with(cluster_args(n), extra).await
+}
+
+async fn start_cluster_with(args: Vec<Vec<String>>, extra: &[&str]) -> Vec<Server> {
+    let n = args.len();
+    let mut servers = Vec::new();
+    for mut a in args {
+        a.extend(extra.iter().map(|s| (*s).to_owned()));
+        servers.push(Server::spawn(&Start {
+            args: a,
+            ..Start::default()
+        }));
+    }
+    let http = reqwest::Client::new();
+    for s in &servers {
+        s.wait_healthy(Duration::from_secs(60)).await;
+    }
+    for s in &servers {
+        wait_cluster_ready(&http, &s.url(&format!("{AM_API}/status")), "", n, s).await;
+    }
+    servers
+}
+
+async fn get(http: &reqwest::Client, server: &Server, path: &str) -> Value {
+    let r = http
+        .get(server.url(&format!("{AM_API}{path}")))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), 200, "GET {path}; log:\n{}", server.log());
+    r.json().await.expect("JSON")
+}
+
+/// The value of an unlabelled metric in `/metrics`.
+async fn metric(http: &reqwest::Client, server: &Server, name: &str) -> Option<f64> {
+    let text = http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, for at most `secs`; panics with `what`.
+async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    secs: u64,
+    what: &str,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn silence_body(comment: &str) -> Value {
+    let now = chrono::Utc::now();
+    json!({
+        "matchers": [{"name": "alertname", "value": "Muted", "isRegex": false, "isEqual": true}],
+        "startsAt": now.to_rfc3339(),
+        "endsAt": (now + chrono::TimeDelta::hours(1)).to_rfc3339(),
+        "createdBy": "ha-test",
+        "comment": comment,
+    })
+}
+
+async fn post_silence(http: &reqwest::Client, server: &Server, body: &Value) -> String {
+    let r = http
+        .post(server.url(&format!("{AM_API}/silences")))
+        .basic_auth("admin", Some("admin"))
+        .json(body)
+        .send()
+        .await
+        .expect("POST silence");
+    assert_eq!(r.status(), 200, "log:\n{}", server.log());
+    let v: Value = r.json().await.expect("JSON");
+    v["silenceID"].as_str().expect("silenceID").to_owned()
+}
+
+/// The state of silence `id` on `server` (None: unknown there).
+async fn silence_state(http: &reqwest::Client, server: &Server, id: &str) -> Option<String> {
+    let all = get(http, server, "/silences").await;
+    all.as_array()?
+        .iter()
+        .find(|s| s["id"] == id)
+        .and_then(|s| s["status"]["state"].as_str().map(str::to_owned))
+}
+
+async fn post_alerts(http: &reqwest::Client, server: &Server, alerts: &Value) {
+    let r = http
+        .post(server.url(&format!("{AM_API}/alerts")))
+        .basic_auth("admin", Some("admin"))
+        .json(alerts)
+        .send()
+        .await
+        .expect("POST alerts");
+    assert_eq!(r.status(), 200, "log:\n{}", server.log());
+}
+
+fn hook_config(url: &str, group_wait: &str) -> Value {
+    json!({
+        "template_files": {},
+        "alertmanager_config": {
+            "route": {
+                "receiver": "hook",
+                "group_by": ["alertname"],
+                "group_wait": group_wait,
+                "group_interval": "1s",
+                "repeat_interval": "1h",
+            },
+            "receivers": [{"name": "hook", "webhook_configs": [{"url": url}]}],
+        },
+    })
+}
+
+async fn configure(http: &reqwest::Client, servers: &[Server], config: &Value) {
+    for s in servers {
+        let r = post_am_config(http, s, config).await;
+        assert_eq!(r.status(), 202, "log:\n{}", s.log());
+    }
+}
+
+/// Notifications about `alertname` received so far.
+fn notifications(got: &[Request], alertname: &str) -> usize {
+    got.iter()
+        .filter(|(_, b)| b["groupLabels"]["alertname"] == alertname)
+        .count()
+}
+
+/// Waits for the first notification about `alertname`, then watches `window` more and returns
+/// how many arrived in all.
+async fn count_after_first(hook: &Collector, alertname: &str, window: Duration) -> usize {
+    hook.wait_for(
+        Duration::from_secs(30),
+        || format!("no notification about {alertname}"),
+        |got| (notifications(got, alertname) > 0).then_some(()),
+    )
+    .await;
+    tokio::time::sleep(window).await;
+    notifications(&hook.requests(), alertname)
+}
+
+/// The index of each server in name order (its position).
+async fn positions(http: &reqwest::Client, servers: &[Server]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for s in servers {
+        let status = get(http, s, "/status").await;
+        let name = status["cluster"]["name"].as_str().expect("name").to_owned();
+        let peers: Vec<String> = status["cluster"]["peers"]
+            .as_array()
+            .expect("peers")
+            .iter()
+            .map(|p| p["name"].as_str().unwrap_or("").to_owned())
+            .collect();
+        out.push(
+            peers
+                .iter()
+                .position(|p| *p == name)
+                .expect("self in peers"),
+        );
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_instances_form_one_cluster() {
+    let servers = start_cluster(3, &[]).await;
+    let http = reqwest::Client::new();
+    let mut pos = positions(&http, &servers).await;
+    pos.sort_unstable();
+    assert_eq!(pos, vec![0, 1, 2]);
+    let status = get(&http, &servers[0], "/status").await;
+    let names: Vec<&str> = status["cluster"]["peers"]
+        .as_array()
+        .expect("peers")
+        .iter()
+        .map(|p| p["name"].as_str().unwrap_or(""))
+        .collect();
+    assert!(names.iter().all(|n| n.len() == 26), "ULID names: {names:?}");
+    assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted: {names:?}");
+    // The gauges are refreshed every second.
+    let mut metric_positions = BTreeSet::new();
+    for s in &servers {
+        eventually(10, "alertmanager_cluster_members is 3", || async {
+            (metric(&http, s, "alertmanager_cluster_members").await == Some(3.0)).then_some(())
+        })
+        .await;
+        assert_eq!(
+            metric(&http, s, "alertmanager_cluster_enabled").await,
+            Some(1.0)
+        );
+        let p = metric(&http, s, "alertmanager_peer_position")
+            .await
+            .expect("position");
+        metric_positions.insert(p as i64);
+    }
+    assert_eq!(metric_positions, BTreeSet::from([0, 1, 2]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silences_and_their_expiry_replicate() {
+    let servers = start_cluster(3, &[]).await;
+    let http = reqwest::Client::new();
+    // A small silence (gossiped) on the first, a large one (> 700 bytes: sent over TCP) on the
+    // second.
+    let small = post_silence(&http, &servers[0], &silence_body("small")).await;
+    let large = post_silence(&http, &servers[1], &silence_body(&"x".repeat(2000))).await;
+    for s in &servers {
+        for id in [&small, &large] {
+            eventually(10, "the silence reaches every instance", || async {
+                (silence_state(&http, s, id).await.as_deref() == Some("active")).then_some(())
+            })
+            .await;
+        }
+    }
+    // It mutes there: an alert pushed only to the third instance is suppressed by it.
+    post_alerts(
+        &http,
+        &servers[2],
+        &json!([{"labels": {"alertname": "Muted"}}]),
+    )
+    .await;
+    let alerts = get(&http, &servers[2], "/alerts").await;
+    assert_eq!(alerts[0]["status"]["state"], "suppressed", "{alerts}");
+    // Expiring it on the third instance expires it everywhere.
+    let r = http
+        .delete(servers[2].url(&format!("{AM_API}/silence/{small}")))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(r.status(), 200);
+    for s in &servers {
+        eventually(10, "the expiry reaches every instance", || async {
+            (silence_state(&http, s, &small).await.as_deref() == Some("expired")).then_some(())
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_notification_per_group_and_failover_when_position_zero_dies() {
+    let hook = Collector::start().await;
+    let http = reqwest::Client::new();
+    let mut servers = start_cluster(3, &["cfg:unified_alerting.ha_peer_timeout=1s"]).await;
+    configure(&http, &servers, &hook_config(&hook.url, "500ms")).await;
+
+    // Every instance gets the alert; only one notifies. The window covers positions 1 and 2
+    // waking (1 s and 2 s after the flush) with margin.
+    let alert = json!([{"labels": {"alertname": "Once"}}]);
+    for s in &servers {
+        post_alerts(&http, s, &alert).await;
+    }
+    assert_eq!(
+        count_after_first(&hook, "Once", Duration::from_secs(4)).await,
+        1
+    );
+
+    // Position 0 dies without a word; the others still count it, so position 1 waits one
+    // peer timeout, finds no notification logged, and sends; position 2 then skips.
+    let pos = positions(&http, &servers).await;
+    let first = pos.iter().position(|p| *p == 0).expect("position 0");
+    drop(servers.remove(first));
+    let alert = json!([{"labels": {"alertname": "Failover"}}]);
+    for s in &servers {
+        post_alerts(&http, s, &alert).await;
+    }
+    assert_eq!(
+        count_after_first(&hook, "Failover", Duration::from_secs(4)).await,
+        1
+    );
+    let got = hook.requests();
+    let failover = got
+        .iter()
+        .find(|(_, b)| b["groupLabels"]["alertname"] == "Failover")
+        .expect("failover notification");
+    assert_eq!(failover.1["status"], "firing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_of_every_instance_keeps_silences_and_sends_nothing_again() {
+    let hook = Collector::start().await;
+    let http = reqwest::Client::new();
+    let mut servers = start_cluster(3, &["cfg:unified_alerting.ha_peer_timeout=1s"]).await;
+    configure(&http, &servers, &hook_config(&hook.url, "500ms")).await;
+    let alert = json!([{"labels": {"alertname": "Restart"}}]);
+    for s in &servers {
+        post_alerts(&http, s, &alert).await;
+    }
+    assert_eq!(
+        count_after_first(&hook, "Restart", Duration::from_secs(3)).await,
+        1
+    );
+    let id = post_silence(&http, &servers[0], &silence_body("kept")).await;
+    for s in &servers {
+        eventually(10, "the silence reaches every instance", || async {
+            silence_state(&http, s, &id).await.map(|_| ())
+        })
+        .await;
+    }
+
+    // All three stop gracefully (state saved to their databases) and start again.
+    let mut homes = Vec::new();
+    for s in &mut servers {
+        assert!(
+            s.terminate(Duration::from_secs(30)).success(),
+            "log:\n{}",
+            s.log()
+        );
+        homes.push(s.take_home());
+    }
+    drop(servers);
+    let mut args = cluster_args(3).into_iter();
+    let mut restarted = Vec::new();
+    for home in homes {
+        let mut a = args.next().expect("args");
+        a.push("cfg:unified_alerting.ha_peer_timeout=1s".to_owned());
+        restarted.push(Server::spawn_in(
+            &Start {
+                args: a,
+                ..Start::default()
+            },
+            home,
+        ));
+    }
+    for s in &restarted {
+        s.wait_healthy(Duration::from_secs(60)).await;
+    }
+    for s in &restarted {
+        wait_cluster_ready(&http, &s.url(&format!("{AM_API}/status")), "", 3, s).await;
+        assert_eq!(
+            silence_state(&http, s, &id).await.as_deref(),
+            Some("active")
+        );
+    }
+    // The same alert again: the restored notification log says it was sent within the
+    // repeat interval, so no instance sends it (group wait + two positions, with margin).
+    for s in &restarted {
+        post_alerts(&http, s, &alert).await;
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(notifications(&hook.requests(), "Restart"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_with_different_labels_never_merge() {
+    let mut args = cluster_args(2);
+    args[0].push("cfg:unified_alerting.ha_label=blue".to_owned());
+    args[1].push("cfg:unified_alerting.ha_label=green".to_owned());
+    // Each settles alone: the second one's join (the first is up by then) is refused because
+    // of the label; with equal labels it would see two members and never report one.
+    let mut servers = Vec::new();
+    for a in args {
+        servers.push(start_cluster_with(vec![a], &[]).await.remove(0));
+    }
+    let http = reqwest::Client::new();
+    for s in &servers {
+        let status = get(&http, s, "/status").await;
+        assert_eq!(
+            status["cluster"]["peers"].as_array().map(Vec::len),
+            Some(1),
+            "{status}"
+        );
+    }
+}
