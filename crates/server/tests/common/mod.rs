@@ -3,6 +3,7 @@
 #![allow(dead_code)] // Each test file uses a different part of the harness.
 
 pub mod acceptance;
+pub mod ha;
 pub mod prometheus;
 pub mod webhook;
 
