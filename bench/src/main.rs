@@ -16,10 +16,14 @@
 //! Request bodies are serialized before the clock starts, so the client does little more than
 //! write bytes; its own CPU time is reported too. Results print as a table with the ratios
 //! against the targets of the issue, or as JSON with `--json`.
+//!
+//! `--scenario silences` measures instead how long a new silence takes to reach the other
+//! members of a three-node cluster of each system (see [`silences`]).
 
 mod load;
 mod process;
 mod report;
+mod silences;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -39,6 +43,20 @@ use report::{Checkpoint, Phase, Report, TargetResult, Update};
     about = "Alert ingest benchmark: Watchkeeper against prometheus-alertmanager"
 )]
 struct Args {
+    /// What to measure: `ingest` (alert ingest, memory and listing of one server) or
+    /// `silences` (silence propagation across a three-node cluster of each system).
+    #[arg(long, value_parser = ["ingest", "silences"], default_value = "ingest")]
+    scenario: String,
+    /// `--scenario silences`: silences posted per cluster (at least 50 for a meaningful p99).
+    #[arg(long, default_value_t = 60)]
+    silences: usize,
+    /// `--scenario silences`: pause between silences in ms, plus a spread over one gossip
+    /// interval (200 ms).
+    #[arg(long, default_value_t = 100)]
+    silence_gap_ms: u64,
+    /// `--scenario silences`: pause between two `GET /silences` polls of one node, in ms.
+    #[arg(long, default_value_t = 2)]
+    poll_ms: u64,
     /// Active-alert counts at which memory is measured; the last is the total ingested.
     #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
     checkpoints: Vec<usize>,
@@ -174,6 +192,9 @@ async fn run(args: Args) -> Result<()> {
              --alertmanager PATH, or run with --only watchkeeper",
             args.alertmanager.display()
         );
+    }
+    if args.scenario == "silences" {
+        return silences::run(&args, &kinds, &wk_binary).await;
     }
     let ticks = process::clock_ticks();
     let mut report = Report::new(&checkpoints, args.batch, args.concurrency);

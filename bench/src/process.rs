@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -36,6 +36,37 @@ impl Drop for TempDir {
 pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(listener.local_addr().context("finding a free port")?.port())
+}
+
+/// A port on 127.0.0.1 free for both TCP and UDP (memberlist gossips over UDP and pushes and
+/// pulls state over TCP on the same port).
+pub fn free_cluster_port() -> Result<u16> {
+    for _ in 0..100 {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+        let port = tcp.local_addr().context("finding a free port")?.port();
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("no port free for both TCP and UDP on 127.0.0.1")
+}
+
+/// `n` distinct ports from `pick` (a port released by one call may be handed out again).
+pub fn distinct_ports(n: usize, pick: impl Fn() -> Result<u16>) -> Result<Vec<u16>> {
+    let mut ports: Vec<u16> = Vec::with_capacity(n);
+    for _ in 0..n * 20 {
+        if ports.len() == n {
+            break;
+        }
+        let p = pick()?;
+        if !ports.contains(&p) {
+            ports.push(p);
+        }
+    }
+    if ports.len() < n {
+        bail!("could not find {n} distinct free ports");
+    }
+    Ok(ports)
 }
 
 /// A running server process; killed (and its directory removed) on drop.
@@ -81,6 +112,11 @@ impl Server {
         self.child.id()
     }
 
+    /// The exit status, if the process has exited.
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// The last lines of the server's log, for error messages.
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
@@ -104,7 +140,7 @@ impl Server {
             {
                 return Ok(());
             }
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Some(status) = self.exited() {
                 bail!(
                     "server exited with {status} before it was ready; log:\n{}",
                     self.log_tail()
@@ -243,5 +279,23 @@ mod tests {
         assert!(status_bytes(std::process::id(), "VmRSS").expect("status") > 0);
         assert!(status_bytes(std::process::id(), "NoSuchKey").is_err());
         assert_eq!(load_average().split_whitespace().count(), 3);
+    }
+
+    #[test]
+    fn cluster_ports_are_distinct_and_free_for_udp() {
+        let ports = distinct_ports(6, free_cluster_port).expect("ports");
+        assert_eq!(ports.len(), 6);
+        for (i, p) in ports.iter().enumerate() {
+            assert!(!ports[..i].contains(p));
+            assert!(std::net::UdpSocket::bind(("127.0.0.1", *p)).is_ok());
+        }
+        // Only two distinct values: asking for three fails instead of looping forever.
+        let cycle = std::cell::Cell::new(0u16);
+        let two = || {
+            cycle.set(cycle.get() % 2 + 1);
+            Ok(cycle.get())
+        };
+        assert_eq!(distinct_ports(2, two).expect("two"), vec![2, 1]);
+        assert!(distinct_ports(3, two).is_err());
     }
 }

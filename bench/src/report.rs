@@ -166,7 +166,8 @@ pub struct Report {
     pub ratios: Vec<Ratio>,
 }
 
-fn cpu_model() -> String {
+/// `model name` of `/proc/cpuinfo`.
+pub fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -401,23 +402,7 @@ impl Report {
                 cell(&|u| format!("{:.2}", u.server_cpu_ms_per_request)),
             ));
         }
-        let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
-        let widths: Vec<usize> = (0..cols.len())
-            .map(|c| {
-                rows.iter()
-                    .map(|r| r.1.get(c).map_or(0, |s| s.chars().count()))
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        for (label, cells) in &rows {
-            let _ = write!(out, "{label:<w0$}");
-            for (c, cell) in cells.iter().enumerate() {
-                let w = widths.get(c).copied().unwrap_or(0);
-                let _ = write!(out, "  {cell:>w$}");
-            }
-            out.push('\n');
-        }
+        out.push_str(&render_rows(&rows));
         if !self.ratios.is_empty() {
             let _ = writeln!(out, "\nwatchkeeper ÷ alertmanager:");
             for r in &self.ratios {
@@ -433,6 +418,31 @@ impl Report {
         }
         out
     }
+}
+
+/// Rows of a table (a label, then one cell per target) as text: labels left-aligned, cells
+/// right-aligned in columns as wide as their widest cell.
+pub fn render_rows(rows: &[(String, Vec<String>)]) -> String {
+    let mut out = String::new();
+    let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    let cols = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.1.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for (label, cells) in rows {
+        let _ = write!(out, "{label:<w0$}");
+        for (c, cell) in cells.iter().enumerate() {
+            let w = widths.get(c).copied().unwrap_or(0);
+            let _ = write!(out, "  {cell:>w$}");
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// `10k`, `100k`, `1.5M`.

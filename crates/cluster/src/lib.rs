@@ -76,8 +76,14 @@ pub trait State: Send + Sync {
 
 /// Broadcasts updates of one registered [`State`] to the other peers.
 pub trait Channel: Send + Sync {
-    /// Sends `bytes` (an update, e.g. one nflog entry) to the other peers.
+    /// Sends `bytes` (an update, e.g. one nflog entry) to the other peers: gossiped, or over
+    /// TCP to every peer when oversized. Used to relay what a merge changed.
     fn broadcast(&self, bytes: Vec<u8>);
+    /// Sends a change made here: over TCP to every peer at once, and gossiped as well, so
+    /// peers learn it within milliseconds even if this node dies right after.
+    fn push(&self, bytes: Vec<u8>) {
+        self.broadcast(bytes);
+    }
 }
 
 /// The single-node peer: position 0, always ready, broadcasts go nowhere.

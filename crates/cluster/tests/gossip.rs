@@ -140,3 +140,42 @@ async fn three_peers_settle_order_and_replicate() {
     peers[1].leave(Duration::from_secs(2)).await;
     last.leave(Duration::from_secs(2)).await;
 }
+
+/// A local change pushed with `push` reaches the peers over TCP at once, without waiting for a
+/// gossip round (here 30 s apart, and no probes to piggyback on); `broadcast` of the same size
+/// waits for gossip.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_does_not_wait_for_gossip() {
+    let slow = |name: &str, peers: Vec<String>| {
+        let mut o = options(name, peers);
+        o.gossip_interval = Duration::from_secs(30);
+        o.probe_interval = Duration::from_secs(30);
+        o
+    };
+    let a = GossipPeer::create(slow("02-a", vec![]), ClusterMetrics::new())
+        .await
+        .unwrap();
+    let b = GossipPeer::create(
+        slow("02-b", vec![a.advertise_addr().to_string()]),
+        ClusterMetrics::new(),
+    )
+    .await
+    .unwrap();
+    let (sa, sb) = (Arc::new(Set::default()), Arc::new(Set::default()));
+    let ca = a.add_state("nfl", Arc::clone(&sa) as Arc<dyn State>);
+    b.add_state("nfl", Arc::clone(&sb) as Arc<dyn State>);
+    a.join().await;
+    b.join().await;
+    eventually(5, "two members", || a.status().unwrap().peers.len() == 2).await;
+    // Let the gossip loops' first (immediate) round pass.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    ca.broadcast(b"gossiped".to_vec());
+    ca.push(b"pushed".to_vec());
+    eventually(5, "the pushed update arrives", || sb.has(b"pushed")).await;
+    assert!(
+        !sb.has(b"gossiped"),
+        "a broadcast waits for the next gossip round"
+    );
+    a.leave(Duration::from_secs(1)).await;
+    b.leave(Duration::from_secs(1)).await;
+}

@@ -241,3 +241,39 @@ async fn instances_with_different_labels_never_merge() {
         );
     }
 }
+
+/// The sending instance is killed 20 ms after its notification arrives, with the default
+/// 200 ms gossip interval: its notification-log entry was pushed to every peer over TCP as soon
+/// as it was written, so positions 1 and 2 see it and do not repeat the notification
+/// (Alertmanager 0.25 only gossips it, at the next gossip round, and repeats it here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sender_killed_right_after_notifying_is_not_repeated() {
+    let hook = Collector::start().await;
+    let http = reqwest::Client::new();
+    let mut servers = Vec::new();
+    for mut a in cluster_args(3) {
+        a.retain(|arg| !arg.contains("ha_gossip_interval"));
+        a.push("cfg:unified_alerting.ha_peer_timeout=1s".to_owned());
+        servers.push(a);
+    }
+    let mut servers = start_cluster_with(servers, &[], 3).await;
+    configure(&http, &servers, &hook_config(&hook.url, "500ms")).await;
+    let pos = positions(&http, &servers).await;
+    let first = pos.iter().position(|p| *p == 0).expect("position 0");
+
+    let alert = json!([{"labels": {"alertname": "KilledSender"}}]);
+    for s in &servers {
+        post_alerts(&http, s, &alert).await;
+    }
+    hook.wait_for(
+        Duration::from_secs(30),
+        || "no notification".to_owned(),
+        |got| (notifications(got, "KilledSender") > 0).then_some(()),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    drop(servers.remove(first));
+    // Positions 1 and 2 wake 1 s and 2 s after their flush; watch well past both.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(notifications(&hook.requests(), "KilledSender"), 1);
+}

@@ -287,7 +287,9 @@ impl Run<'_> {
                 reason: super::FailureReason::Other,
             })?;
         if let Some(bytes) = logged {
-            p.deps.broadcast.broadcast(bytes);
+            // Pushed to every peer at once: a peer waiting for its position must see this
+            // entry even if this node dies right after notifying.
+            p.deps.broadcast.push(bytes);
         }
         Ok(())
     }

@@ -161,14 +161,14 @@ impl Silences {
         let _ = self.broadcast.0.set(channel);
     }
 
-    /// Sends the bytes of a local change to the peers, if a channel is set and there is
-    /// something to send. Called without the lock held: a channel may deliver synchronously
-    /// into a peer that relays back into this store.
+    /// Pushes the bytes of a local change to the peers ([`wk_cluster::Channel::push`]), if a
+    /// channel is set and there is something to send. Called without the lock held: a channel
+    /// may deliver synchronously into a peer that relays back into this store.
     fn broadcast(&self, bytes: &[u8]) {
         if let Some(c) = self.broadcast.0.get()
             && !bytes.is_empty()
         {
-            c.broadcast(bytes.to_vec());
+            c.push(bytes.to_vec());
         }
     }
 

@@ -1,6 +1,9 @@
 //! A state's broadcast channel: updates up to 700 bytes are gossiped through the transmit-limited
 //! queue; larger ones go over TCP to every other member, one message at a time from a bounded
-//! queue of 200 (full: dropped and counted), as Alertmanager's `Channel` does.
+//! queue of 200 (full: dropped and counted), as Alertmanager's `Channel` does. Changes made
+//! locally ([`Channel::push`]) take both paths, so a new silence or notification-log entry
+//! reaches every peer at once instead of at the next gossip round (Grafana's reliable
+//! delivery, applied to local changes only).
 
 use std::sync::{Arc, Weak};
 
@@ -42,27 +45,46 @@ impl GossipChannel {
     }
 }
 
-impl Channel for GossipChannel {
-    fn broadcast(&self, bytes: Vec<u8>) {
-        let part = Part {
+impl GossipChannel {
+    fn part(&self, bytes: Vec<u8>) -> Vec<u8> {
+        Part {
             key: self.key.clone(),
             data: bytes,
         }
-        .encode_to_vec();
+        .encode_to_vec()
+    }
+
+    /// Queues `part` for the TCP sender; a full queue drops it (counted).
+    fn send_reliable(&self, part: Vec<u8>) {
+        if self.oversized.try_send(part).is_err() {
+            self.delegate
+                .metrics
+                .oversized_dropped
+                .get_or_create(&KeyLabel {
+                    key: self.key.clone(),
+                })
+                .inc();
+            tracing::warn!(key = %self.key, "reliable send queue full; update dropped");
+        }
+    }
+}
+
+impl Channel for GossipChannel {
+    fn broadcast(&self, bytes: Vec<u8>) {
+        let part = self.part(bytes);
         if is_oversized(part.len()) {
-            if self.oversized.try_send(part).is_err() {
-                self.delegate
-                    .metrics
-                    .oversized_dropped
-                    .get_or_create(&KeyLabel {
-                        key: self.key.clone(),
-                    })
-                    .inc();
-                tracing::warn!(key = %self.key, "oversized gossip queue full; update dropped");
-            }
+            self.send_reliable(part);
         } else {
             self.delegate.queue.queue(None, part, None);
         }
+    }
+
+    fn push(&self, bytes: Vec<u8>) {
+        let part = self.part(bytes);
+        if !is_oversized(part.len()) {
+            self.delegate.queue.queue(None, part.clone(), None);
+        }
+        self.send_reliable(part);
     }
 }
 

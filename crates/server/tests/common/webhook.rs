@@ -13,33 +13,43 @@ use serde_json::Value;
 /// One received request: its `Authorization` header and body.
 pub type Request = (Option<String>, Value);
 
-type Log = Arc<Mutex<Vec<Request>>>;
+/// What the receiver shares with the test: the requests, and a wake-up for each new one.
+#[derive(Default)]
+struct Shared {
+    got: Mutex<Vec<Request>>,
+    arrived: tokio::sync::Notify,
+}
 
 /// A running receiver at [`Collector::url`].
 #[derive(Clone)]
 pub struct Collector {
     /// The URL to configure as the webhook.
     pub url: String,
-    got: Log,
+    shared: Arc<Shared>,
 }
 
-async fn record(State(got): State<Log>, headers: HeaderMap, body: String) -> &'static str {
+async fn record(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: String,
+) -> &'static str {
     let auth = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let body = serde_json::from_str(&body).unwrap_or(Value::String(body));
-    got.lock().expect("lock").push((auth, body));
+    shared.got.lock().expect("lock").push((auth, body));
+    shared.arrived.notify_waiters();
     "ok"
 }
 
 impl Collector {
     /// Starts a receiver on a free loopback port, serving `/hook`; it lives as long as the test.
     pub async fn start() -> Collector {
-        let got: Log = Arc::default();
+        let shared = Arc::new(Shared::default());
         let app = Router::new()
             .route("/hook", post(record))
-            .with_state(Arc::clone(&got));
+            .with_state(Arc::clone(&shared));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind collector");
@@ -49,13 +59,13 @@ impl Collector {
         });
         Collector {
             url: format!("http://{addr}/hook"),
-            got,
+            shared,
         }
     }
 
     /// Every request received so far.
     pub fn requests(&self) -> Vec<Request> {
-        self.got.lock().expect("lock").clone()
+        self.shared.got.lock().expect("lock").clone()
     }
 
     /// Every body received so far.
@@ -73,6 +83,8 @@ impl Collector {
     ) -> T {
         let deadline = Instant::now() + limit;
         loop {
+            // Registered before looking, so a request arriving in between still wakes us.
+            let arrived = self.shared.arrived.notified();
             if let Some(t) = found(&self.requests()) {
                 return t;
             }
@@ -82,7 +94,7 @@ impl Collector {
                 self.requests(),
                 context()
             );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            let _ = tokio::time::timeout(Duration::from_millis(100), arrived).await;
         }
     }
 }
