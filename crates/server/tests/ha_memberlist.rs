@@ -16,7 +16,7 @@ use common::ha::{
 };
 use common::webhook::Collector;
 use common::{Server, Start, cluster_args, wait_cluster_ready};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The index of each server in name order (its position).
 async fn positions(http: &reqwest::Client, servers: &[Server]) -> Vec<usize> {
@@ -276,4 +276,64 @@ async fn the_sender_killed_right_after_notifying_is_not_repeated() {
     // Positions 1 and 2 wake 1 s and 2 s after their flush; watch well past both.
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_eq!(notifications(&hook.requests(), "KilledSender"), 1);
+}
+
+/// Tight timers: `group_interval` equals `ha_peer_timeout` (1 s) on three instances, and alerts
+/// resolve at different points of the flush cycle. Every group gets exactly one firing and then
+/// one resolved notification: no duplicate, and no firing notification after the resolved one
+/// (a peer that wakes after another one notified the group since its own flush stays quiet).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tight_timers_give_no_duplicate_and_no_late_firing() {
+    let hook = Collector::start().await;
+    let http = reqwest::Client::new();
+    let servers = start_cluster(3, &["cfg:unified_alerting.ha_peer_timeout=1s"]).await;
+    let config = json!({
+        "template_files": {},
+        "alertmanager_config": {
+            "route": {
+                "receiver": "hook",
+                "group_by": ["alertname"],
+                "group_wait": "1s",
+                "group_interval": "1s",
+                "repeat_interval": "1h",
+            },
+            "receivers": [{"name": "hook", "webhook_configs": [
+                {"url": hook.url, "send_resolved": true}
+            ]}],
+        },
+    });
+    configure(&http, &servers, &config).await;
+
+    let groups: Vec<String> = (0..8).map(|k| format!("Tight{k}")).collect();
+    let start = tokio::time::Instant::now();
+    let firing: Vec<Value> = groups
+        .iter()
+        .map(|g| json!({"labels": {"alertname": g}}))
+        .collect();
+    for s in &servers {
+        post_alerts(&http, s, &Value::Array(firing.clone())).await;
+    }
+    // Resolve group k at 1.2 s + k × 0.2 s: across the first flushes and the waits.
+    for (k, g) in groups.iter().enumerate() {
+        tokio::time::sleep_until(start + Duration::from_millis(1200 + 200 * k as u64)).await;
+        let resolved = json!([{
+            "labels": {"alertname": g},
+            "endsAt": chrono::Utc::now().to_rfc3339(),
+        }]);
+        for s in &servers {
+            post_alerts(&http, s, &resolved).await;
+        }
+    }
+    // The last resolve is at 2.6 s; its group notifies by the next flush and the positions
+    // wait at most 2 s more.
+    tokio::time::sleep_until(start + Duration::from_secs(8)).await;
+    let got = hook.requests();
+    for g in &groups {
+        let statuses: Vec<&str> = got
+            .iter()
+            .filter(|(_, b)| b["groupLabels"]["alertname"] == g.as_str())
+            .map(|(_, b)| b["status"].as_str().unwrap_or("?"))
+            .collect();
+        assert_eq!(statuses, ["firing", "resolved"], "group {g}; all: {got:?}");
+    }
 }
