@@ -119,16 +119,21 @@ impl Drop for TempDir {
 /// A running server process with its captured log.
 pub struct Server {
     child: Child,
+    /// The IP its HTTP server listens on.
+    pub host: String,
     pub port: u16,
     pub log: Arc<Mutex<String>>,
     pub home: TempDir,
 }
 
-/// Options to start a server with: `cfg:` overrides and environment variables.
+/// Options to start a server with: `cfg:` overrides and environment variables, and where it
+/// runs (a network namespace and the IP it serves HTTP on; default 127.0.0.1 here).
 #[derive(Default, Clone)]
 pub struct Start {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    pub netns: Option<String>,
+    pub host: Option<String>,
 }
 
 impl Server {
@@ -141,12 +146,20 @@ impl Server {
     /// [`Server::take_home`]); does not wait for it to be ready.
     pub fn spawn_in(start: &Start, home: TempDir) -> Server {
         let port = free_port();
-        let mut cmd = Command::new(binary());
+        let host = start.host.clone().unwrap_or_else(|| "127.0.0.1".to_owned());
+        let mut cmd = match &start.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns.as_str(), binary()]);
+                c
+            }
+            None => Command::new(binary()),
+        };
         cmd.arg("server")
             .arg("--homepath")
             .arg(home.path())
             .arg(format!("cfg:server.http_port={port}"))
-            .arg("cfg:server.http_addr=127.0.0.1")
+            .arg(format!("cfg:server.http_addr={host}"))
             .args(&start.args)
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
@@ -186,6 +199,7 @@ impl Server {
         }
         Server {
             child,
+            host,
             port,
             log,
             home,
@@ -206,7 +220,7 @@ impl Server {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://{}:{}{path}", self.host, self.port)
     }
 
     pub fn log(&self) -> String {

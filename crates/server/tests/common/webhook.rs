@@ -46,11 +46,16 @@ async fn record(
 impl Collector {
     /// Starts a receiver on a free loopback port, serving `/hook`; it lives as long as the test.
     pub async fn start() -> Collector {
+        Self::start_on("127.0.0.1").await
+    }
+
+    /// Starts a receiver on a free port of `ip`.
+    pub async fn start_on(ip: &str) -> Collector {
         let shared = Arc::new(Shared::default());
         let app = Router::new()
             .route("/hook", post(record))
             .with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind((ip, 0))
             .await
             .expect("bind collector");
         let addr = listener.local_addr().expect("addr");
