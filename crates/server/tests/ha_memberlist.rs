@@ -73,6 +73,51 @@ async fn three_instances_form_one_cluster() {
         metric_positions.insert(p as i64);
     }
     assert_eq!(metric_positions, BTreeSet::from([0, 1, 2]));
+
+    // amtool reads the same status.
+    let found = std::process::Command::new("amtool")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("WATCHKEEPER_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "amtool is required (WATCHKEEPER_TEST_REQUIRE_SERVICES=1) but not installed"
+        );
+        eprintln!("skipping the amtool check: amtool is not installed");
+        return;
+    }
+    let dir = common::TempDir::new("amtool-cluster");
+    let http_config = dir.path().join("http.yml");
+    std::fs::write(
+        &http_config,
+        "basic_auth:\n  username: admin\n  password: admin\n",
+    )
+    .expect("http config");
+    let out = std::process::Command::new("amtool")
+        .arg("cluster")
+        .arg("show")
+        .arg("--output=extended")
+        .arg(format!(
+            "--alertmanager.url={}",
+            servers[0].url("/api/alertmanager/grafana")
+        ))
+        .arg(format!("--http.config.file={}", http_config.display()))
+        .output()
+        .expect("amtool");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("ready"), "{text}");
+    for name in &names {
+        assert!(
+            text.contains(name),
+            "{name} missing from amtool's output:\n{text}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
