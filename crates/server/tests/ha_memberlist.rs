@@ -382,3 +382,34 @@ async fn tight_timers_give_no_duplicate_and_no_late_firing() {
         assert_eq!(statuses, ["firing", "resolved"], "group {g}; all: {got:?}");
     }
 }
+
+/// Bad cluster settings stop the server at start with the key named; Redis HA, not built yet,
+/// is refused rather than silently ignored.
+#[tokio::test]
+async fn bad_cluster_settings_are_start_up_errors() {
+    let port = common::free_cluster_port();
+    let cases = [
+        (
+            vec![
+                "cfg:unified_alerting.ha_peers=127.0.0.1:1".to_owned(),
+                "cfg:unified_alerting.ha_listen_address=nonsense".to_owned(),
+            ],
+            "[unified_alerting] ha_listen_address = \"nonsense\"",
+        ),
+        (
+            vec![format!(
+                "cfg:unified_alerting.ha_redis_address=127.0.0.1:{port}"
+            )],
+            "ha_redis_address: Redis HA is not available",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut s = Server::spawn(&Start {
+            args,
+            ..Start::default()
+        });
+        let status = s.wait_exit(Duration::from_secs(30));
+        assert!(!status.success());
+        assert!(s.log().contains(want), "{want:?} not in log:\n{}", s.log());
+    }
+}
