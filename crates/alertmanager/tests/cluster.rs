@@ -4,7 +4,6 @@
 //! states merge, and the pipeline of the second position dedups against the first's entry.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,7 +21,7 @@ use wk_cluster::{Channel, OVERSIZED_BYTES, Peer, State};
 
 mod support;
 
-use support::{Bodies, Loopback, loopback_pair, serve};
+use support::{Bodies, Loopback, hook_config, loopback_pair, serve};
 
 /// A metrics registry and one organization's handle on it.
 fn metrics() -> (Registry, OrgMetrics) {
@@ -195,20 +194,6 @@ async fn grafana_keys_are_registered() {
         .expect("silence");
     assert_eq!(pa.sent("silences:3").len(), 1);
     a.stop().await;
-}
-
-fn hook_config(addr: SocketAddr) -> String {
-    format!(
-        "route:
-  receiver: hook
-  group_by: [alertname]
-  group_wait: 5s
-receivers:
-  - name: hook
-    webhook_configs:
-      - url: http://{addr}/hook
-"
-    )
 }
 
 /// Runs one alert through A (position 0) and B (position 1); returns what each webhook got.

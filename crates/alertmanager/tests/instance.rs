@@ -13,21 +13,7 @@ use wk_alertmanager::silences::Silence;
 
 mod support;
 
-use support::{Bodies, opts, serve};
-
-fn config(addr: SocketAddr) -> String {
-    format!(
-        "route:
-  receiver: hook
-  group_by: [alertname]
-  group_wait: 5s
-receivers:
-  - name: hook
-    webhook_configs:
-      - url: http://{addr}/hook
-"
-    )
-}
+use support::{Bodies, hook_config as config, opts, serve};
 
 fn posted(name: &str) -> PostedAlert {
     PostedAlert {

@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::ha::{
-    configure, count_after_first, eventually, get, hook_config, post_alerts, post_silence,
-    silence_body, silence_state, start_cluster_with,
+    configure, count_after_first, eventually, get, hook_config, peer_names, post_alerts,
+    post_silence, silence_body, silence_state, start_cluster_with,
 };
 use common::prometheus::KillOnDrop;
 use common::webhook::Collector;
@@ -135,12 +135,7 @@ async fn a_go_alertmanager_and_two_instances_form_one_cluster() {
     .await;
     for s in &ours {
         let status = get(&http, s, "/status").await;
-        let names: Vec<&str> = status["cluster"]["peers"]
-            .as_array()
-            .expect("peers")
-            .iter()
-            .map(|p| p["name"].as_str().unwrap_or(""))
-            .collect();
+        let names = peer_names(&status);
         assert_eq!(names.len(), 3, "{status}");
         assert_ne!(
             names[0], status["cluster"]["name"],

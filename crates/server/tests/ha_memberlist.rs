@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use common::ha::{
     AM_API, configure, count_after_first, eventually, get, hook_config, metric, notifications,
-    post_alerts, post_silence, silence_body, silence_state, start_cluster, start_cluster_with,
+    peer_names, post_alerts, post_silence, silence_body, silence_state, start_cluster,
+    start_cluster_with,
 };
 use common::webhook::Collector;
 use common::{Server, Start, cluster_args, wait_cluster_ready};
@@ -24,12 +25,7 @@ async fn positions(http: &reqwest::Client, servers: &[Server]) -> Vec<usize> {
     for s in servers {
         let status = get(http, s, "/status").await;
         let name = status["cluster"]["name"].as_str().expect("name").to_owned();
-        let peers: Vec<String> = status["cluster"]["peers"]
-            .as_array()
-            .expect("peers")
-            .iter()
-            .map(|p| p["name"].as_str().unwrap_or("").to_owned())
-            .collect();
+        let peers = peer_names(&status);
         out.push(
             peers
                 .iter()
@@ -48,12 +44,7 @@ async fn three_instances_form_one_cluster() {
     pos.sort_unstable();
     assert_eq!(pos, vec![0, 1, 2]);
     let status = get(&http, &servers[0], "/status").await;
-    let names: Vec<&str> = status["cluster"]["peers"]
-        .as_array()
-        .expect("peers")
-        .iter()
-        .map(|p| p["name"].as_str().unwrap_or(""))
-        .collect();
+    let names = peer_names(&status);
     assert!(names.iter().all(|n| n.len() == 26), "ULID names: {names:?}");
     assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted: {names:?}");
     // The gauges are refreshed every second.

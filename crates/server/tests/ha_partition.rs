@@ -13,8 +13,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::ha::{
-    AM_API, configure, eventually, get, hook_config, notifications, post_alerts, post_silence,
-    silence_body, silence_state,
+    AM_API, configure, eventually, get, hook_config, notifications, peer_names, post_alerts,
+    post_silence, silence_body, silence_state,
 };
 use common::webhook::Collector;
 use common::{Server, Start, wait_cluster_ready};
@@ -145,9 +145,7 @@ impl Drop for Net {
 
 /// How many members `server` lists.
 async fn members(http: &reqwest::Client, server: &Server) -> usize {
-    get(http, server, "/status").await["cluster"]["peers"]
-        .as_array()
-        .map_or(0, Vec::len)
+    peer_names(&get(http, server, "/status").await).len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

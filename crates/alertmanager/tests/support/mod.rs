@@ -44,6 +44,22 @@ pub async fn serve() -> (Bodies, SocketAddr) {
 }
 
 /// Options with a clock starting now, driven by tokio's (paused) time.
+/// An Alertmanager YAML configuration: one route (`group_by: [alertname]`, `group_wait: 5s`) to
+/// receiver `hook`, a webhook to `http://{addr}/hook`.
+pub fn hook_config(addr: SocketAddr) -> String {
+    format!(
+        "route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 5s
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: http://{addr}/hook
+"
+    )
+}
+
 pub fn opts() -> InstanceOptions {
     let mut o = InstanceOptions::new("http://wk.example/", Arc::new(NilPeer));
     o.clock = Clock::starting_at(Utc::now());

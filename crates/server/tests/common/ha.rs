@@ -169,3 +169,15 @@ pub async fn count_after_first(hook: &Collector, alertname: &str, window: Durati
     tokio::time::sleep(window).await;
     notifications(&hook.requests(), alertname)
 }
+
+/// The member names in a `/status` answer, in its order (sorted by name).
+pub fn peer_names(status: &Value) -> Vec<String> {
+    status["cluster"]["peers"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| p["name"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
