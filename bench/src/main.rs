@@ -40,7 +40,8 @@ use report::{Checkpoint, Phase, Report, TargetResult, Update};
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "wk-bench",
-    about = "Alert ingest benchmark: Watchkeeper against prometheus-alertmanager"
+    about = "Alert ingest (or, with --scenario silences, cluster silence propagation) benchmark: \
+             Watchkeeper against prometheus-alertmanager"
 )]
 struct Args {
     /// What to measure: `ingest` (alert ingest, memory and listing of one server) or

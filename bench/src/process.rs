@@ -295,7 +295,7 @@ mod tests {
             cycle.set(cycle.get() % 2 + 1);
             Ok(cycle.get())
         };
-        assert_eq!(distinct_ports(2, two).expect("two"), vec![2, 1]);
+        assert_eq!(distinct_ports(2, two).expect("two"), vec![1, 2]);
         assert!(distinct_ports(3, two).is_err());
     }
 }
