@@ -75,6 +75,9 @@ pub struct InstanceOptions {
     /// No notification before this instant (the server's start plus
     /// `--dispatch.start-delay`); kept across configuration reloads. `None`: no delay.
     pub dispatch_start_at: Option<tokio::time::Instant>,
+    /// Which label names alerts and silences may use: UTF-8 (Alertmanager's default since
+    /// 0.27) or classic (`[a-zA-Z_][a-zA-Z0-9_]*`, its `classic-mode`).
+    pub name_validation: NameValidation,
     /// The organization's metrics (detached unless set).
     pub metrics: crate::metrics::OrgMetrics,
 }
@@ -102,6 +105,7 @@ impl InstanceOptions {
             peer_timeout: Duration::from_secs(15),
             clock: Clock::system(),
             dispatch_start_at: None,
+            name_validation: NameValidation::Utf8,
             metrics: crate::metrics::OrgMetrics::detached(),
         }
     }
@@ -232,6 +236,7 @@ impl Alertmanager {
         let store = Arc::new(AlertStore::new(0));
         let silences = Arc::new(Silences::new(SilencesOptions {
             retention,
+            name_validation: opts.name_validation,
             ..SilencesOptions::default()
         }));
         let nflog = Arc::new(NotificationLog::new(nflog::Options {
@@ -318,6 +323,11 @@ impl Alertmanager {
         Arc::clone(&self.runtime.read().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// Which label names alerts, silences and API filters may use.
+    pub fn name_validation(&self) -> NameValidation {
+        self.opts.name_validation
+    }
+
     /// The wall-clock time as this instance sees it.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
@@ -331,7 +341,7 @@ impl Alertmanager {
         for posted in alerts {
             let firing = posted.received_status(now, resolve_timeout) == AlertStatus::Firing;
             self.opts.metrics.alert_received(firing);
-            match ingest(posted, now, resolve_timeout, NameValidation::Utf8) {
+            match ingest(posted, now, resolve_timeout, self.opts.name_validation) {
                 Ok(alert) => {
                     if let Err(e) = self.store.put(alert, now) {
                         errors.push(e.to_string());

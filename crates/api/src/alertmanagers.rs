@@ -13,6 +13,7 @@ use tokio::sync::Mutex;
 use wk_alertmanager::config::Config;
 use wk_alertmanager::config::grafana::{DEFAULT_GRAFANA_CONFIG, PostableUserConfig};
 use wk_alertmanager::instance::{Alertmanager, InstanceOptions, StateKeys};
+use wk_alertmanager::labels::NameValidation;
 use wk_alertmanager::metrics::Metrics;
 use wk_alertmanager::proto::{from_kvstore_base64, to_kvstore_base64};
 use wk_cluster::{NilPeer, Peer};
@@ -68,6 +69,7 @@ pub struct Alertmanagers {
     peer: Arc<dyn Peer>,
     key_style: StateKeyStyle,
     peer_timeout: Option<std::time::Duration>,
+    name_validation: NameValidation,
 }
 
 /// An instance and the hash of the configuration text it runs.
@@ -138,6 +140,7 @@ impl Alertmanagers {
             peer: Arc::new(NilPeer),
             key_style: StateKeyStyle::Grafana,
             peer_timeout: None,
+            name_validation: NameValidation::Utf8,
         }
     }
 
@@ -154,6 +157,17 @@ impl Alertmanagers {
     /// (`[unified_alerting] ha_peer_timeout`; 15s when not set).
     pub fn with_peer_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.peer_timeout = Some(timeout);
+        self
+    }
+
+    /// Alertmanager's classic mode (`[unified_alerting] alertmanager_classic_mode`): label
+    /// names in alerts, silences and filters limited to the classic character set.
+    pub fn with_classic_mode(mut self, classic: bool) -> Self {
+        self.name_validation = if classic {
+            NameValidation::Classic
+        } else {
+            NameValidation::Utf8
+        };
         self
     }
 
@@ -199,6 +213,7 @@ impl Alertmanagers {
         }
         opts.metrics = self.metrics.org(org_id.to_string());
         opts.dispatch_start_at = self.dispatch_start_at;
+        opts.name_validation = self.name_validation;
         let am_metrics = opts.metrics.clone();
         let config = match parse_stored(&text, &self.secrets) {
             Ok(c) => c,
@@ -396,37 +411,36 @@ impl Alertmanagers {
     /// waiting for the organization's first request. Returns how many were started; failures
     /// are logged and leave the instance to be created on first use.
     pub async fn start_saved(&self, store: &Store) -> usize {
-        let orgs = match store.list_orgs().await {
-            Ok(orgs) => orgs,
-            Err(e) => {
-                tracing::warn!(error = %e, "listing organizations to restore alertmanagers failed");
-                return 0;
-            }
-        };
-        let mut started = 0;
-        for org in orgs {
-            match store.kv_get(org.id, KV_NAMESPACE, KV_ALERTS).await {
-                Ok(Some(e)) if !e.value.is_empty() => {}
-                Ok(_) => continue,
+        self.start_orgs(store, |org_id| async move {
+            match store.kv_get(org_id, KV_NAMESPACE, KV_ALERTS).await {
+                Ok(Some(e)) => !e.value.is_empty(),
+                Ok(None) => false,
                 Err(e) => {
-                    tracing::warn!(org_id = org.id, error = %e, "reading saved alerts failed");
-                    continue;
+                    tracing::warn!(org_id, error = %e, "reading saved alerts failed");
+                    false
                 }
             }
-            match self.get(store, org.id).await {
-                Ok(_) => started += 1,
-                Err(e) => {
-                    tracing::warn!(org_id = org.id, error = %e, "restoring the alertmanager failed");
-                }
-            }
-        }
-        started
+        })
+        .await
     }
 
     /// Starts the Alertmanager of every organization not started yet (when clustered, every
     /// instance runs one per organization so that their states replicate). Returns how many
     /// were started; failures are logged.
     pub async fn start_all(&self, store: &Store) -> usize {
+        self.start_orgs(store, |org_id| async move {
+            !self.instances.lock().await.contains_key(&org_id)
+        })
+        .await
+    }
+
+    /// Starts the instance of every organization `wanted` accepts; returns how many started.
+    /// Failures are logged and leave the instance to be created on first use.
+    async fn start_orgs<F, Fut>(&self, store: &Store, wanted: F) -> usize
+    where
+        F: Fn(i64) -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
         let orgs = match store.list_orgs().await {
             Ok(orgs) => orgs,
             Err(e) => {
@@ -436,7 +450,7 @@ impl Alertmanagers {
         };
         let mut started = 0;
         for org in orgs {
-            if self.instances.lock().await.contains_key(&org.id) {
+            if !wanted(org.id).await {
                 continue;
             }
             match self.get(store, org.id).await {

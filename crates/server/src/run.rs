@@ -123,7 +123,8 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
                 .with_dispatch_start_delay(
                     settings.unified_alerting.alertmanager_dispatch_start_delay,
                 )
-                .with_peer_timeout(settings.unified_alerting.ha_peer_timeout);
+                .with_peer_timeout(settings.unified_alerting.ha_peer_timeout)
+                .with_classic_mode(settings.unified_alerting.alertmanager_classic_mode);
             match &peer {
                 Some(p) => ams.with_peer(Arc::clone(p) as _, options::state_keys(&settings)),
                 None => ams,

@@ -4,8 +4,7 @@
 //! content and arrival window (see `common::acceptance`). Times are seconds after the base.
 //!
 //! The two cluster scenarios (ClusterDeduplication, ClusterVSInstance) run three servers as one
-//! memberlist cluster. Not ported: the `classic-mode` negative checks (the product has no
-//! classic name-validation mode: label names are always validated as UTF-8).
+//! memberlist cluster; the `classic-mode` ones run with `alertmanager_classic_mode`.
 
 mod common;
 
@@ -415,15 +414,25 @@ async fn get(ctx: &Ctx, url: &str, query: &[(&str, &str)]) -> Value {
     serde_json::from_str(&text).expect("JSON body")
 }
 
+/// One server, in Alertmanager's classic mode when `classic`.
+fn mode(classic: bool) -> Options {
+    Options {
+        args: if classic {
+            vec!["cfg:unified_alerting.alertmanager_classic_mode=true".into()]
+        } else {
+            Vec::new()
+        },
+        ..Options::default()
+    }
+}
+
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Upstream runs this in `classic-mode`; the product has no such mode, so it runs with UTF-8
-/// validation (the matcher is valid either way).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn add_silence() {
-    let mut t = AcceptanceTest::single();
+/// Upstream runs this in `classic-mode`; the matcher is valid in both modes, so it runs in both.
+async fn add_silence_scenario(classic: bool) {
+    let mut t = AcceptanceTest::new(mode(classic));
     let co = t.collector("webhook").await;
     t.config(silence_config(co.url()));
     let ctx = t.start().await;
@@ -445,6 +454,17 @@ async fn add_silence() {
         body["silenceID"].as_str().is_some_and(|id| !id.is_empty()),
         "{body}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_silence() {
+    add_silence_scenario(false).await;
+}
+
+/// The same in classic mode (`alertmanager_classic_mode`), as upstream runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_silence_classic_mode() {
+    add_silence_scenario(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -624,9 +644,8 @@ fn fingerprint(labels: &[(&str, &str)]) -> String {
 }
 
 /// Upstream runs this in `classic-mode`: UTF-8 label *values* are valid there too.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn add_alerts_utf8() {
-    let mut t = AcceptanceTest::single();
+async fn add_alerts_utf8_scenario(classic: bool) {
+    let mut t = AcceptanceTest::new(mode(classic));
     let co = t.collector("webhook").await;
     t.config(api_config(co.url(), false));
     let ctx = t.start().await;
@@ -639,6 +658,17 @@ async fn add_alerts_utf8() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_alerts_utf8() {
+    add_alerts_utf8_scenario(false).await;
+}
+
+/// The same in classic mode, as upstream runs it: UTF-8 label *values* are fine there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_alerts_utf8_classic_mode() {
+    add_alerts_utf8_scenario(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -838,6 +868,42 @@ async fn utf8_silences() {
         assert_eq!(got.as_array().map(Vec::len), Some(1), "{query:?}: {got}");
         assert_eq!(got[0]["matchers"], matchers, "{query:?}: {got}");
     }
+}
+
+/// Classic mode rejects the UTF-8 label names of the two scenarios above: the alert with a 400
+/// saying "invalid label set", the silence with a 400, and a UTF-8 `filter` too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn utf8_names_rejected_in_classic_mode() {
+    let mut t = AcceptanceTest::new(mode(true));
+    let co = t.collector("webhook").await;
+    t.config(silence_config(co.url()));
+    let ctx = t.start().await;
+    let m = &ctx.members[0];
+    let labels = json!({"a": "a", "00": "b", "Σ": "c", "\u{1F642}": "dΘ"});
+    let (status, body) = post(&ctx, &m.api("/alerts"), &json!([postable(labels)])).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("invalid label set"), "{body}");
+
+    let now = chrono::Utc::now();
+    let (status, body) = post(
+        &ctx,
+        &m.api("/silences"),
+        &json!({
+            "comment": "test", "createdBy": "test",
+            "matchers": [{"name": "fooΣ", "isEqual": true, "isRegex": false, "value": "bar🙂"}],
+            "startsAt": rfc3339(now),
+            "endsAt": rfc3339(now + chrono::TimeDelta::hours(24)),
+        }),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let r = m
+        .auth(ctx.http.get(m.api("/silences")))
+        .query(&[("filter", "fooΣ=bar")])
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), 400);
 }
 
 /// Upstream's `TestSendAlertsToUTF8Route`: a UTF-8 matcher and `group_by` in a child route.

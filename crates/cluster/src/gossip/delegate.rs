@@ -16,6 +16,24 @@ use crate::State;
 use crate::metrics::{ClusterMetrics, PeerLabel};
 use crate::wire::{FullState, Part};
 
+/// A peer being retried.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Failed {
+    /// Since when.
+    pub(crate) since: Instant,
+    /// Whether a failed retry was logged as a warning already (later ones are debug).
+    pub(crate) warned: bool,
+}
+
+impl Failed {
+    pub(crate) fn now() -> Self {
+        Self {
+            since: Instant::now(),
+            warned: false,
+        }
+    }
+}
+
 /// The delegate shared by the peer and its memberlist.
 pub(crate) struct PeerDelegate {
     pub(crate) name: String,
@@ -24,8 +42,8 @@ pub(crate) struct PeerDelegate {
     pub(crate) metrics: Arc<ClusterMetrics>,
     /// Alive and suspect members, this node included (kept from join and leave events).
     pub(crate) members: AtomicUsize,
-    /// Peers that left or failed, by address, with when; retried by the reconnect loop.
-    pub(crate) failed: Mutex<HashMap<SocketAddr, Instant>>,
+    /// Peers that left or failed, by address; retried by the reconnect loop.
+    pub(crate) failed: Mutex<HashMap<SocketAddr, Failed>>,
 }
 
 impl PeerDelegate {
@@ -48,7 +66,7 @@ impl PeerDelegate {
             .cloned()
     }
 
-    pub(crate) fn failed(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Instant>> {
+    pub(crate) fn failed(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Failed>> {
         self.failed.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -146,7 +164,7 @@ impl Delegate for PeerDelegate {
             peer: node.name.clone(),
         });
         if node.name != self.name {
-            self.failed().insert(node.addr, Instant::now());
+            self.failed().insert(node.addr, Failed::now());
             tracing::info!(peer = %node.name, addr = %node.addr, state = ?node.state, "cluster peer left");
         }
     }

@@ -201,7 +201,7 @@ impl GossipPeer {
         {
             let mut failed = self.delegate.failed();
             for a in &resolved {
-                failed.insert(*a, tokio::time::Instant::now());
+                failed.insert(*a, delegate::Failed::now());
             }
         }
         match self.list.join(&resolved).await {
@@ -324,7 +324,16 @@ async fn reconnect_loop(peer: std::sync::Weak<GossipPeer>) {
                 }
                 Err(e) => {
                     p.metrics.reconnections_failed.inc();
-                    tracing::warn!(peer = %addr, error = %e, "cluster peer unreachable; will retry");
+                    let first = p
+                        .delegate
+                        .failed()
+                        .get_mut(&addr)
+                        .is_some_and(|f| !std::mem::replace(&mut f.warned, true));
+                    if first {
+                        tracing::warn!(peer = %addr, error = %e, "cluster peer unreachable; retrying every reconnect interval until ha_reconnect_timeout");
+                    } else {
+                        tracing::debug!(peer = %addr, error = %e, "cluster peer still unreachable");
+                    }
                 }
             }
         }
@@ -360,8 +369,8 @@ async fn housekeeping_loop(peer: std::sync::Weak<GossipPeer>) {
         if last_remove.elapsed() >= remove_every {
             last_remove = tokio::time::Instant::now();
             let timeout = p.opts.reconnect_timeout;
-            p.delegate.failed().retain(|addr, since| {
-                let keep = since.elapsed() < timeout;
+            p.delegate.failed().retain(|addr, f| {
+                let keep = f.since.elapsed() < timeout;
                 if !keep {
                     tracing::info!(peer = %addr, "forgetting a cluster peer failed for longer than ha_reconnect_timeout");
                 }

@@ -50,6 +50,9 @@ pub struct UnifiedAlertingSettings {
     /// How long after the server starts aggregation groups wait before their first flush
     /// (default 0s; Alertmanager's `--dispatch.start-delay`).
     pub alertmanager_dispatch_start_delay: Duration,
+    /// Watchkeeper's own: Alertmanager's `classic-mode` (label names in alerts, silences and
+    /// API filters limited to `[a-zA-Z_][a-zA-Z0-9_]*`, filters parsed by the classic parser).
+    pub alertmanager_classic_mode: bool,
     /// Maximum number of silences per organization (0 = unlimited).
     pub alertmanager_max_silences_count: u32,
     /// Maximum size of one silence in bytes (0 = unlimited).
@@ -162,7 +165,7 @@ pub struct UnifiedAlertingSettings {
 
 debug_redacted!(UnifiedAlertingSettings {
     enabled, disabled_orgs, initialization_timeout, admin_config_poll_interval,
-    alertmanager_config_poll_interval, alertmanager_dispatch_start_delay,
+    alertmanager_config_poll_interval, alertmanager_dispatch_start_delay, alertmanager_classic_mode,
     alertmanager_max_silences_count,
     alertmanager_max_silence_size_bytes, alertmanager_max_template_output_bytes, ha_peers,
     ha_listen_address, ha_advertise_address, ha_peer_timeout, ha_gossip_interval,
@@ -195,6 +198,7 @@ impl UnifiedAlertingSettings {
                 .duration("alertmanager_config_poll_interval", MINUTE),
             alertmanager_dispatch_start_delay: r
                 .duration("alertmanager_dispatch_start_delay", Duration::ZERO),
+            alertmanager_classic_mode: r.bool("alertmanager_classic_mode", false),
             alertmanager_max_silences_count: r.u32("alertmanager_max_silences_count", 0),
             alertmanager_max_silence_size_bytes: r.u64("alertmanager_max_silence_size_bytes", 0),
             alertmanager_max_template_output_bytes: r

@@ -27,7 +27,7 @@ struct AlertFilter {
 }
 
 impl AlertFilter {
-    fn parse(query: &[(String, String)]) -> Result<Self, ApiError> {
+    fn parse(am: &Alertmanager, query: &[(String, String)]) -> Result<Self, ApiError> {
         let receiver = match params(query, "receiver").last() {
             Some(r) if !r.is_empty() => Some(
                 Regex::new(&format!("^(?:{r})$"))
@@ -39,7 +39,7 @@ impl AlertFilter {
             active: bool_param(query, "active", true)?,
             silenced: bool_param(query, "silenced", true)?,
             inhibited: bool_param(query, "inhibited", true)?,
-            matchers: filter_matchers(query)?,
+            matchers: filter_matchers(am, query)?,
             receiver,
         })
     }
@@ -256,7 +256,7 @@ pub(crate) async fn list(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, V2Error> {
     let am = instance(&state, &caller).await?;
-    let filter = AlertFilter::parse(&query)?;
+    let filter = AlertFilter::parse(&am, &query)?;
     let alerts = am.alerts(|a, st| filter.keep(&am, a, st));
     let mut sorted: Vec<(u64, &Alert, &AlertState)> = alerts
         .iter()
@@ -322,7 +322,7 @@ pub(crate) async fn groups(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, V2Error> {
     let am = instance(&state, &caller).await?;
-    let filter = AlertFilter::parse(&query)?;
+    let filter = AlertFilter::parse(&am, &query)?;
     let show_muted = bool_param(&query, "muted", true)?;
     let now = am.now();
     let mut groups = am.groups();

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use wk_alertmanager::instance::Alertmanager;
 #[cfg(test)]
 use wk_alertmanager::labels::LabelSet;
+use wk_alertmanager::labels::NameValidation;
 use wk_alertmanager::matchers::{Matchers, Mode, parse_matcher};
 
 use crate::access::Caller;
@@ -71,11 +72,19 @@ pub(crate) fn bool_param(
     }
 }
 
-/// The `filter` parameters as matchers (UTF-8 parser).
-pub(crate) fn filter_matchers(query: &[(String, String)]) -> Result<Matchers, ApiError> {
+/// The `filter` parameters as matchers: the UTF-8 parser, or the classic one when `am` runs in
+/// classic mode.
+pub(crate) fn filter_matchers(
+    am: &Alertmanager,
+    query: &[(String, String)],
+) -> Result<Matchers, ApiError> {
+    let mode = match am.name_validation() {
+        NameValidation::Classic => Mode::Classic,
+        NameValidation::Utf8 => Mode::Utf8,
+    };
     let mut out = Matchers::new();
     for f in params(query, "filter") {
-        let m = parse_matcher(f, Mode::Utf8).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let m = parse_matcher(f, mode).map_err(|e| ApiError::bad_request(e.to_string()))?;
         out.push(m);
     }
     Ok(out)

@@ -88,7 +88,7 @@ pub(crate) async fn list(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, V2Error> {
     let am = instance(&state, &caller).await?;
-    let filter = filter_matchers(&query)?;
+    let filter = filter_matchers(&am, &query)?;
     let mut states = Vec::new();
     for (name, state) in [
         ("active", SilenceState::Active),
