@@ -102,6 +102,8 @@ pub struct ClusterMetrics {
     pub alive_messages: Family<PeerLabel, Counter>,
     /// `alertmanager_cluster_pings_seconds`.
     pub pings: Family<PeerLabel, Histogram, fn() -> Histogram>,
+    /// `alertmanager_cluster_pings_failures_total`.
+    pub ping_failures: Family<PeerLabel, Counter>,
     /// `alertmanager_oversized_gossip_message_sent_total`.
     pub oversized_sent: Family<KeyLabel, Counter>,
     /// `alertmanager_oversized_gossip_message_failure_total`.
@@ -137,6 +139,7 @@ impl Default for ClusterMetrics {
             peers_update: Counter::default(),
             alive_messages: Family::default(),
             pings: Family::new_with_constructor(ping_histogram),
+            ping_failures: Family::default(),
             oversized_sent: Family::default(),
             oversized_failure: Family::default(),
             oversized_dropped: Family::default(),
@@ -271,6 +274,11 @@ impl ClusterMetrics {
             "alertmanager_cluster_pings_seconds",
             "Histogram of latencies for ping messages.",
             self.pings.clone(),
+        );
+        r.register(
+            "alertmanager_cluster_pings_failures",
+            "Total number of failed pings (probes answered neither directly, indirectly nor over TCP).",
+            self.ping_failures.clone(),
         );
         r.register(
             "alertmanager_oversized_gossip_message_sent",

@@ -118,4 +118,6 @@ pub trait Delegate: Send + Sync + 'static {
     fn notify_alive(&self, _node: &Node) {}
     /// A direct probe of `node` was answered after `rtt`.
     fn notify_ping_complete(&self, _node: &Node, _rtt: Duration) {}
+    /// A probe of `node` failed (no ack directly, indirectly or over TCP): it is now suspected.
+    fn notify_probe_failed(&self, _node: &Node) {}
 }

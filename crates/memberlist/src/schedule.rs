@@ -169,6 +169,7 @@ async fn probe_node(inner: &Arc<Inner>, node: Node) {
         .awareness
         .apply(i32::try_from(delta).unwrap_or(i32::MAX));
     tracing::debug!(node = %node.name, "memberlist: probe failed; suspecting");
+    inner.delegate.notify_probe_failed(&node);
     inner.suspect_node(Suspect {
         incarnation,
         node: node.name,

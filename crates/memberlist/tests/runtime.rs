@@ -18,6 +18,7 @@ struct Recorder {
     state: Mutex<Vec<u8>>,
     queue: Option<TransmitLimitedQueue>,
     left: Mutex<Vec<String>>,
+    probe_failed: Mutex<Vec<String>>,
 }
 
 impl Recorder {
@@ -51,6 +52,9 @@ impl Delegate for Recorder {
     }
     fn notify_leave(&self, node: &Node) {
         self.left.lock().unwrap().push(node.name.clone());
+    }
+    fn notify_probe_failed(&self, node: &Node) {
+        self.probe_failed.lock().unwrap().push(node.name.clone());
     }
 }
 
@@ -149,7 +153,7 @@ async fn three_nodes_form_a_cluster_and_share_broadcasts_and_state() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_node_is_suspected_then_declared_dead() {
     let (a, da) = node("a", "", b"").await;
-    let (b, _) = node("b", "", b"").await;
+    let (b, db) = node("b", "", b"").await;
     let (c, _) = node("c", "", b"").await;
     b.join(&[a.advertise_addr()]).await.unwrap();
     c.join(&[a.advertise_addr()]).await.unwrap();
@@ -168,6 +172,9 @@ async fn a_silent_node_is_suspected_then_declared_dead() {
     .await;
     assert_eq!(a.num_members(), 2);
     assert!(da.left.lock().unwrap().contains(&"c".to_owned()));
+    // At least one of the two saw its own probe of c fail (the other may only have heard).
+    let failed = |d: &Recorder| d.probe_failed.lock().unwrap().contains(&"c".to_owned());
+    assert!(failed(&da) || failed(&db));
     for m in [a, b] {
         m.shutdown().await;
     }

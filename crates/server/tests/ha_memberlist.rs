@@ -176,9 +176,19 @@ async fn one_notification_per_group_and_failover_when_position_zero_dies() {
     let first = pos.iter().position(|p| *p == 0).expect("position 0");
     drop(servers.remove(first));
     let alert = json!([{"labels": {"alertname": "Failover"}}]);
+    let pushed = tokio::time::Instant::now();
     for s in &servers {
         post_alerts(&http, s, &alert).await;
     }
+    hook.wait_for(
+        Duration::from_secs(30),
+        || "no failover notification".to_owned(),
+        |got| (notifications(got, "Failover") > 0).then_some(()),
+    )
+    .await;
+    // Group wait (0.5 s) plus one peer timeout (1 s), with a margin for loaded machines.
+    let took = pushed.elapsed();
+    assert!(took < Duration::from_secs(3), "failover took {took:?}");
     assert_eq!(
         count_after_first(&hook, "Failover", Duration::from_secs(4)).await,
         1

@@ -182,6 +182,15 @@ impl Delegate for PeerDelegate {
             .inc();
     }
 
+    fn notify_probe_failed(&self, node: &Node) {
+        self.metrics
+            .ping_failures
+            .get_or_create(&PeerLabel {
+                peer: node.name.clone(),
+            })
+            .inc();
+    }
+
     fn notify_ping_complete(&self, node: &Node, rtt: Duration) {
         self.metrics
             .pings
