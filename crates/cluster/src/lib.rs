@@ -3,12 +3,14 @@
 //! gossip has settled, and the state channels (nflog, silences) replicated between peers.
 //!
 //! Implementations: [`gossip::GossipPeer`] (memberlist, wire-compatible with Alertmanager),
-//! and none ([`NilPeer`], the single-node peer); Redis comes later. Shared pieces: the
+//! [`redis::RedisPeer`] (heartbeats and pub/sub through one Redis), and none ([`NilPeer`], the
+//! single-node peer). Shared pieces: the
 //! `clusterpb` envelopes ([`wire`]), settling ([`settle`]), ULID node names ([`ulid`]) and the
 //! cluster metrics ([`metrics`]).
 
 pub mod gossip;
 pub mod metrics;
+pub mod redis;
 pub mod settle;
 pub mod ulid;
 pub mod wire;

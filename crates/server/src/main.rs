@@ -2,6 +2,7 @@
 //! HTTP, and shuts down in order.
 
 mod bootstrap;
+mod cluster;
 mod logging;
 mod options;
 mod run;

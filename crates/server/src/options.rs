@@ -97,3 +97,40 @@ pub fn state_keys(s: &Settings) -> wk_api::alertmanagers::StateKeyStyle {
         wk_config::HaStateKeys::Alertmanager => wk_api::alertmanagers::StateKeyStyle::Alertmanager,
     }
 }
+
+/// The Redis peer's options when `ha_redis_address` is set; modes not built yet are errors.
+pub fn redis(
+    s: &Settings,
+) -> Result<Option<wk_cluster::redis::RedisOptions>, crate::cluster::ClusterError> {
+    use crate::cluster::ClusterError::Unavailable;
+    let ua = &s.unified_alerting;
+    let addr = match ua.ha_redis_address.as_slice() {
+        [] => return Ok(None),
+        [one] => one.clone(),
+        _ => {
+            return Err(Unavailable(
+                "ha_redis_address with several addresses (Redis Cluster or Sentinel)",
+            ));
+        }
+    };
+    if ua.ha_redis_cluster_mode_enabled {
+        return Err(Unavailable("ha_redis_cluster_mode_enabled"));
+    }
+    if ua.ha_redis_sentinel_mode_enabled {
+        return Err(Unavailable("ha_redis_sentinel_mode_enabled"));
+    }
+    if ua.ha_redis_tls_enabled {
+        return Err(Unavailable("ha_redis_tls_enabled"));
+    }
+    let target = wk_cluster::redis::Target {
+        addr,
+        username: ua.ha_redis_username.clone(),
+        password: ua.ha_redis_password.clone(),
+        db: i64::from(ua.ha_redis_db),
+    };
+    let mut o = wk_cluster::redis::RedisOptions::new(target, &ua.ha_redis_prefix);
+    o.name = Some(ua.ha_redis_peer_name.clone()).filter(|n| !n.is_empty());
+    o.gossip_interval = ua.ha_gossip_interval;
+    o.push_pull_interval = ua.ha_push_pull_interval;
+    Ok(Some(o))
+}

@@ -11,12 +11,11 @@ use wk_api::alertmanagers::Alertmanagers;
 use wk_api::metrics::{HttpMetrics, ProcessCollector};
 use wk_api::{AppState, router};
 use wk_auth::AuthService;
-use wk_cluster::gossip::GossipPeer;
-use wk_cluster::metrics::ClusterMetrics;
 use wk_config::{Protocol, Settings};
 use wk_secrets::SecretBox;
 use wk_store::{Store, StoreError};
 
+use crate::cluster::ClusterPeer;
 use crate::shutdown::{Shutdown, ShutdownHooks, on_signals};
 use crate::{bootstrap, options};
 
@@ -28,8 +27,6 @@ const HOOKS_TIMEOUT: Duration = Duration::from_secs(20);
 /// (Alertmanager's `--data.maintenance-interval` default; Grafana hard-codes the same 15 minutes
 /// and has no setting for it).
 const ALERTMANAGER_MAINTENANCE_INTERVAL: Duration = Duration::from_secs(15 * 60);
-/// How long a graceful leave may take to be gossiped (Alertmanager's `peer.Leave(10s)`).
-const CLUSTER_LEAVE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often expired sessions and old login attempts are removed.
 const CLEANUP_INTERVAL: Duration = Duration::from_secs(600);
 
@@ -69,15 +66,9 @@ pub enum RunError {
     /// The HTTP server failed.
     #[error("http server: {0}")]
     Serve(std::io::Error),
-    /// The memberlist peer could not start.
+    /// The cluster peer could not start.
     #[error("{0}")]
-    Cluster(#[from] wk_cluster::gossip::GossipError),
-    /// Redis HA was asked for; it is not available yet.
-    #[error(
-        "[unified_alerting] ha_redis_address: Redis HA is not available in this version; \
-         use ha_peers (memberlist) or leave ha_redis_address empty"
-    )]
-    RedisUnavailable,
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// Runs the server until a signal stops it.
@@ -108,7 +99,7 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     registry.register_collector(Box::new(ProcessCollector::default()));
     let http_metrics = HttpMetrics::register(&mut registry);
     let am_metrics = wk_api::metrics::alertmanager(&mut registry);
-    let peer = start_peer(&settings, &mut registry).await?;
+    let peer = ClusterPeer::start(&settings, &mut registry).await?;
     let auth = AuthService::new(store.clone(), options::auth(&settings));
     let secrets = SecretBox::new(&settings.security.secret_key).map_err(RunError::Secrets)?;
     let state = AppState {
@@ -126,7 +117,7 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
                 .with_peer_timeout(settings.unified_alerting.ha_peer_timeout)
                 .with_classic_mode(settings.unified_alerting.alertmanager_classic_mode);
             match &peer {
-                Some(p) => ams.with_peer(Arc::clone(p) as _, options::state_keys(&settings)),
+                Some(p) => ams.with_peer(p.peer(), options::state_keys(&settings)),
                 None => ams,
             }
         }),
@@ -165,7 +156,7 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     );
     if let Some(peer) = peer {
         hooks.register("leave the cluster", move || async move {
-            peer.leave(CLUSTER_LEAVE_TIMEOUT).await;
+            peer.leave().await;
             Ok(())
         });
     }
@@ -288,29 +279,6 @@ async fn alertmanager_config_sync_loop(
         }
         ams.sync(&store).await;
     }
-}
-
-/// Starts the memberlist peer when `ha_peers` is set (registering its metrics); Redis HA is
-/// refused until it exists.
-async fn start_peer(
-    settings: &Settings,
-    registry: &mut Registry,
-) -> Result<Option<Arc<GossipPeer>>, RunError> {
-    if !settings.unified_alerting.ha_redis_address.is_empty() {
-        return Err(RunError::RedisUnavailable);
-    }
-    let Some(opts) = options::gossip(settings) else {
-        return Ok(None);
-    };
-    let metrics = ClusterMetrics::new();
-    metrics.register(registry);
-    let peer = GossipPeer::create(opts, metrics).await?;
-    tracing::info!(
-        name = %peer.name(),
-        advertise = %peer.advertise_addr(),
-        "cluster peer listening (memberlist)"
-    );
-    Ok(Some(peer))
 }
 
 async fn cleanup_loop(auth: AuthService) {
