@@ -5,6 +5,7 @@
 pub mod acceptance;
 pub mod ha;
 pub mod prometheus;
+pub mod redis;
 pub mod webhook;
 
 use std::io::{BufRead, BufReader};

@@ -1,0 +1,243 @@
+//! A real `redis-server` per test (Debian's 7.0 binary) on a free loopback port, in a
+//! temporary directory, without persistence, reachable only as the ACL user `wk` (the default
+//! user is disabled); and servers clustered through it (Redis HA).
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::ha::AM_API;
+use super::{Server, Start, TempDir, free_port, wait_cluster_ready};
+
+/// The ACL user the servers and `redis-cli` authenticate as.
+pub const REDIS_USER: &str = "wk";
+/// Its password.
+pub const REDIS_PASSWORD: &str = "wk-secret";
+/// The key prefix the servers are given (the product appends `:`).
+pub const REDIS_PREFIX: &str = "wktest";
+
+/// Whether `redis-server` and `redis-cli` are installed: `false` (skip, with the reason
+/// printed) unless services are required (`WATCHKEEPER_TEST_REQUIRE_SERVICES=1`: panic).
+pub fn redis_available() -> bool {
+    let found = ["redis-server", "redis-cli"].iter().all(|b| {
+        Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if found {
+        return true;
+    }
+    if std::env::var("WATCHKEEPER_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
+        panic!("redis-server is not installed but WATCHKEEPER_TEST_REQUIRE_SERVICES=1");
+    }
+    eprintln!("skipping: redis-server is not installed (apt-get install redis-server)");
+    false
+}
+
+/// A running `redis-server`, killed when dropped.
+pub struct RedisServer {
+    child: Option<Child>,
+    port: u16,
+    dir: TempDir,
+}
+
+impl RedisServer {
+    /// Starts a server on a free port and waits (at most 10 s) until `wk` gets PONG.
+    pub fn start() -> RedisServer {
+        let mut redis = RedisServer {
+            child: None,
+            port: free_port(),
+            dir: TempDir::new("redis"),
+        };
+        redis.launch();
+        redis
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("redis.log")).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits (at most 10 s, then kills it) until it exits.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "redis-server did not stop within 10 s; log:\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts it again on the same port and directory (empty: nothing is persisted) and waits
+    /// (at most 10 s) until it answers.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.launch();
+    }
+
+    /// Runs `redis-cli` as `wk` against it with `args`; returns its standard output.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = self.cli_command(args).output().expect("run redis-cli");
+        assert!(
+            out.status.success(),
+            "redis-cli {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Every key (`SCAN`), or those matching `pattern`.
+    pub fn keys(&self, pattern: Option<&str>) -> Vec<String> {
+        let mut args = vec!["--scan"];
+        if let Some(p) = pattern {
+            args.extend(["--pattern", p]);
+        }
+        let mut keys: Vec<String> = self
+            .cli(&args)
+            .lines()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    fn cli_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("redis-cli");
+        cmd.arg("-h")
+            .arg("127.0.0.1")
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg("--user")
+            .arg(REDIS_USER)
+            .arg("--pass")
+            .arg(REDIS_PASSWORD)
+            .arg("--no-auth-warning")
+            .args(args)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Spawns `redis-server` and waits until it answers PING.
+    fn launch(&mut self) {
+        let dir = self.dir.path();
+        // Each `--option` starts a configuration line; the words after it are its arguments.
+        let child = Command::new("redis-server")
+            .arg("--port")
+            .arg(self.port.to_string())
+            .args(["--bind", "127.0.0.1", "--protected-mode", "no"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir)
+            .arg("--logfile")
+            .arg(dir.join("redis.log"))
+            .args(["--user", "default", "off"])
+            .args(["--user", REDIS_USER, "on"])
+            .arg(format!(">{REDIS_PASSWORD}"))
+            .args(["~*", "&*", "+@all"])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let pong = self
+                .cli_command(&["PING"])
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "PONG");
+            if pong {
+                return;
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                panic!(
+                    "redis-server exited ({status}) on port {}; log:\n{}",
+                    self.port,
+                    self.log()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not answer PING within 10 s; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The `cfg:` arguments clustering a server through `redis` with short timers (no
+/// `ha_peers`): the settle poll is 10 × the gossip interval, a peer waits one peer timeout per
+/// position before notifying.
+pub fn redis_args(redis: &RedisServer) -> Vec<String> {
+    vec![
+        format!("cfg:unified_alerting.ha_redis_address={}", redis.addr()),
+        format!("cfg:unified_alerting.ha_redis_username={REDIS_USER}"),
+        format!("cfg:unified_alerting.ha_redis_password={REDIS_PASSWORD}"),
+        format!("cfg:unified_alerting.ha_redis_prefix={REDIS_PREFIX}"),
+        "cfg:unified_alerting.ha_gossip_interval=50ms".to_owned(),
+        "cfg:unified_alerting.ha_push_pull_interval=1s".to_owned(),
+        "cfg:unified_alerting.ha_peer_timeout=1s".to_owned(),
+    ]
+}
+
+/// Starts `n` servers clustered through `redis` (each with `extra` arguments, which come last
+/// and so override), one after another: each is healthy and sees itself among the members
+/// before the next starts, so positions follow start order. Then waits until every one is
+/// ready in a cluster of `n`.
+pub async fn start_redis_cluster(redis: &RedisServer, n: usize, extra: &[&str]) -> Vec<Server> {
+    let http = reqwest::Client::new();
+    let mut servers: Vec<Server> = Vec::new();
+    for k in 0..n {
+        let mut args = redis_args(redis);
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let s = Server::spawn(&Start {
+            args,
+            ..Start::default()
+        });
+        s.wait_healthy(Duration::from_secs(60)).await;
+        wait_cluster_ready(&http, &s.url(&format!("{AM_API}/status")), "", k + 1, &s).await;
+        servers.push(s);
+    }
+    for s in &servers {
+        wait_cluster_ready(&http, &s.url(&format!("{AM_API}/status")), "", n, s).await;
+    }
+    servers
+}
