@@ -69,15 +69,7 @@ async fn three_peers_over_redis() {
     let Some(addr) = redis_addr() else { return };
     let prefix = format!("wk-test-{}-{}", std::process::id(), rand_suffix());
     let options = |name: &str| {
-        let mut o = RedisOptions::new(
-            Target {
-                addr: addr.clone(),
-                username: String::new(),
-                password: String::new(),
-                db: 0,
-            },
-            &prefix,
-        );
+        let mut o = RedisOptions::new(Target::standalone(addr.clone()), &prefix);
         o.name = Some(name.to_owned());
         o.gossip_interval = Duration::from_millis(20);
         o.push_pull_interval = Duration::from_secs(30);

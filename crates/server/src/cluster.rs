@@ -27,7 +27,9 @@ pub enum ClusterError {
     #[error("{0}")]
     Redis(#[from] LinkError),
     /// A Redis mode that is not built yet was asked for.
-    #[error("[unified_alerting] {0}: not available in this version (standalone Redis only)")]
+    #[error(
+        "[unified_alerting] {0}: not available in this version (standalone Redis and Redis Cluster only)"
+    )]
     Unavailable(&'static str),
 }
 

@@ -104,17 +104,8 @@ pub fn redis(
 ) -> Result<Option<wk_cluster::redis::RedisOptions>, crate::cluster::ClusterError> {
     use crate::cluster::ClusterError::Unavailable;
     let ua = &s.unified_alerting;
-    let addr = match ua.ha_redis_address.as_slice() {
-        [] => return Ok(None),
-        [one] => one.clone(),
-        _ => {
-            return Err(Unavailable(
-                "ha_redis_address with several addresses (Redis Cluster or Sentinel)",
-            ));
-        }
-    };
-    if ua.ha_redis_cluster_mode_enabled {
-        return Err(Unavailable("ha_redis_cluster_mode_enabled"));
+    if ua.ha_redis_address.is_empty() {
+        return Ok(None);
     }
     if ua.ha_redis_sentinel_mode_enabled {
         return Err(Unavailable("ha_redis_sentinel_mode_enabled"));
@@ -122,8 +113,14 @@ pub fn redis(
     if ua.ha_redis_tls_enabled {
         return Err(Unavailable("ha_redis_tls_enabled"));
     }
+    if ua.ha_redis_address.len() > 1 && !ua.ha_redis_cluster_mode_enabled {
+        return Err(Unavailable(
+            "ha_redis_address with several addresses but without ha_redis_cluster_mode_enabled (Sentinel)",
+        ));
+    }
     let target = wk_cluster::redis::Target {
-        addr,
+        addrs: ua.ha_redis_address.clone(),
+        cluster: ua.ha_redis_cluster_mode_enabled,
         username: ua.ha_redis_username.clone(),
         password: ua.ha_redis_password.clone(),
         db: i64::from(ua.ha_redis_db),

@@ -15,7 +15,10 @@ use common::ha::{
     AM_API, configure, count_after_first, eventually, get, hook_config, metric, notifications,
     peer_names, post_alerts, post_silence, silence_body, silence_state,
 };
-use common::redis::{REDIS_PREFIX, RedisServer, redis_args, redis_available, start_redis_cluster};
+use common::redis::{
+    REDIS_PREFIX, RedisCluster, RedisServer, args_for, redis_args, redis_available,
+    start_clustered, start_redis_cluster,
+};
 use common::webhook::Collector;
 use common::{Server, Start};
 use serde_json::{Value, json};
@@ -341,4 +344,39 @@ async fn a_bad_password_is_logged_not_fatal() {
             .then_some(())
     })
     .await;
+}
+
+/// A three-master Redis Cluster (`redis-cli --cluster create`), all masters given as
+/// `ha_redis_address` with `ha_redis_cluster_mode_enabled`: the instances form one cluster in
+/// start order, notify once per group and replicate silences (membership is one key, so no
+/// cross-slot command; pub/sub goes through one node and reaches the whole cluster).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_cluster_works_the_same() {
+    if !redis_available() {
+        return;
+    }
+    let redis = RedisCluster::start();
+    let mut base = args_for(&redis.addrs());
+    base.push("cfg:unified_alerting.ha_redis_cluster_mode_enabled=true".to_owned());
+    let servers = start_clustered(&base, 3, &[]).await;
+    let http = reqwest::Client::new();
+    assert_start_order(&http, &servers).await;
+
+    let hook = Collector::start().await;
+    configure(&http, &servers, &hook_config(&hook.url, "500ms")).await;
+    let alert = json!([{"labels": {"alertname": "ClusterOnce"}}]);
+    for s in &servers {
+        post_alerts(&http, s, &alert).await;
+    }
+    assert_eq!(
+        count_after_first(&hook, "ClusterOnce", Duration::from_secs(4)).await,
+        1
+    );
+    let id = post_silence(&http, &servers[2], &silence_body("over a redis cluster")).await;
+    for s in &servers[..2] {
+        eventually(10, "the silence reaches the others", || async {
+            (silence_state(&http, s, &id).await.as_deref() == Some("active")).then_some(())
+        })
+        .await;
+    }
 }

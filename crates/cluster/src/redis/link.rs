@@ -1,12 +1,17 @@
-//! The connection to Redis: one multiplexed connection, made lazily and made again after an
-//! error, with short connect and response timeouts so an unreachable Redis never stalls the
-//! caller for long.
+//! The connection to Redis, standalone or Cluster: commands go over one multiplexed connection
+//! (a cluster connection that routes by key in Cluster mode), made lazily and made again after
+//! an error, with short connect and response timeouts so an unreachable Redis never stalls the
+//! caller for long. Subscriptions use a plain connection to the server (in Cluster mode, to any
+//! node that answers: `PUBLISH` reaches the whole cluster).
 
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
 use redis::{
-    AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo,
+    AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo,
+    RedisConnectionInfo,
 };
 use tokio::sync::Mutex;
 
@@ -16,7 +21,7 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 /// Why Redis could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
-    /// `ha_redis_address` is not `host:port`.
+    /// An address of `ha_redis_address` is not `host:port`.
     #[error("[unified_alerting] ha_redis_address = {0:?}: expected host:port")]
     Address(String),
     /// The client could not be built.
@@ -27,91 +32,220 @@ pub enum LinkError {
 /// Where and how to connect.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// `host:port`.
-    pub addr: String,
+    /// `host:port` of the server, or of Cluster seed nodes.
+    pub addrs: Vec<String>,
+    /// Redis Cluster (`ha_redis_cluster_mode_enabled`).
+    pub cluster: bool,
     /// ACL user ("" for none).
     pub username: String,
     /// Password ("" for none).
     pub password: String,
-    /// Database number.
+    /// Database number (standalone only).
     pub db: i64,
+}
+
+impl Target {
+    /// A standalone server at `addr`.
+    pub fn standalone(addr: impl Into<String>) -> Self {
+        Self {
+            addrs: vec![addr.into()],
+            cluster: false,
+            username: String::new(),
+            password: String::new(),
+            db: 0,
+        }
+    }
+
+    fn info(&self, addr: &str) -> Result<ConnectionInfo, LinkError> {
+        let (host, port) = addr
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
+            .filter(|(h, _)| !h.is_empty())
+            .ok_or_else(|| LinkError::Address(addr.to_owned()))?;
+        let mut settings =
+            RedisConnectionInfo::default().set_db(if self.cluster { 0 } else { self.db });
+        if !self.username.is_empty() {
+            settings = settings.set_username(&self.username);
+        }
+        if !self.password.is_empty() {
+            settings = settings.set_password(&self.password);
+        }
+        Ok(ConnectionAddr::Tcp(host.to_owned(), port)
+            .into_connection_info()
+            .map_err(LinkError::Client)?
+            .set_redis_settings(settings))
+    }
+}
+
+enum Backend {
+    Single {
+        client: Client,
+        conn: Mutex<Option<MultiplexedConnection>>,
+    },
+    Cluster {
+        client: ClusterClient,
+        conn: Mutex<Option<ClusterConnection>>,
+    },
 }
 
 /// A lazily (re)connected Redis connection.
 pub(crate) struct Link {
-    client: Client,
-    conn: Mutex<Option<MultiplexedConnection>>,
+    backend: Backend,
+    /// One client per address, for subscriptions (tried in order).
+    nodes: Vec<Client>,
+}
+
+fn dropped(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()
 }
 
 impl Link {
     /// A link to `target`; nothing is connected yet.
     pub(crate) fn new(target: &Target) -> Result<Self, LinkError> {
-        let (host, port) = target
-            .addr
-            .rsplit_once(':')
-            .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
-            .filter(|(h, _)| !h.is_empty())
-            .ok_or_else(|| LinkError::Address(target.addr.clone()))?;
-        let mut settings = RedisConnectionInfo::default().set_db(target.db);
-        if !target.username.is_empty() {
-            settings = settings.set_username(&target.username);
-        }
-        if !target.password.is_empty() {
-            settings = settings.set_password(&target.password);
-        }
-        let info = ConnectionAddr::Tcp(host.to_owned(), port)
-            .into_connection_info()
-            .map_err(LinkError::Client)?
-            .set_redis_settings(settings);
-        let client = Client::open(info).map_err(LinkError::Client)?;
-        Ok(Self {
-            client,
-            conn: Mutex::new(None),
-        })
+        let infos = target
+            .addrs
+            .iter()
+            .map(|a| target.info(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let nodes = infos
+            .iter()
+            .map(|i| Client::open(i.clone()).map_err(LinkError::Client))
+            .collect::<Result<Vec<_>, _>>()?;
+        let backend = if target.cluster {
+            let mut b = ClusterClient::builder(infos)
+                .connection_timeout(TIMEOUT)
+                .response_timeout(TIMEOUT);
+            if !target.username.is_empty() {
+                b = b.username(&target.username);
+            }
+            if !target.password.is_empty() {
+                b = b.password(&target.password);
+            }
+            Backend::Cluster {
+                client: b.build().map_err(LinkError::Client)?,
+                conn: Mutex::new(None),
+            }
+        } else {
+            let client = nodes
+                .first()
+                .cloned()
+                .ok_or_else(|| LinkError::Address(String::new()))?;
+            Backend::Single {
+                client,
+                conn: Mutex::new(None),
+            }
+        };
+        Ok(Self { backend, nodes })
     }
 
-    /// The shared connection, connecting first if needed.
-    pub(crate) async fn conn(&self) -> redis::RedisResult<MultiplexedConnection> {
-        let mut slot = self.conn.lock().await;
-        if let Some(c) = slot.as_ref() {
-            return Ok(c.clone());
-        }
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(TIMEOUT))
-            .set_response_timeout(Some(TIMEOUT));
-        let c = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?;
-        *slot = Some(c.clone());
-        Ok(c)
-    }
-
-    /// Runs `cmd`; on an error the connection is dropped so the next call reconnects.
-    pub(crate) async fn query<T: redis::FromRedisValue>(
+    /// Runs `cmd` (or a pipeline); on a connection error the connection is dropped so the next
+    /// call reconnects.
+    pub(crate) async fn query<'a, T: redis::FromRedisValue>(
         &self,
-        cmd: &redis::Cmd,
+        op: impl Into<Op<'a>>,
     ) -> redis::RedisResult<T> {
-        let mut c = self.conn().await?;
-        match cmd.query_async::<T>(&mut c).await {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() {
-                    *self.conn.lock().await = None;
+        let cmd = op.into();
+        match &self.backend {
+            Backend::Single { client, conn } => {
+                let mut c = {
+                    let mut slot = conn.lock().await;
+                    match slot.as_ref() {
+                        Some(c) => c.clone(),
+                        None => {
+                            let config = AsyncConnectionConfig::new()
+                                .set_connection_timeout(Some(TIMEOUT))
+                                .set_response_timeout(Some(TIMEOUT));
+                            let c = client
+                                .get_multiplexed_async_connection_with_config(&config)
+                                .await?;
+                            *slot = Some(c.clone());
+                            c
+                        }
+                    }
+                };
+                let r = cmd.run(&mut c).await;
+                if let Err(e) = &r
+                    && dropped(e)
+                {
+                    *conn.lock().await = None;
                 }
-                Err(e)
+                r
+            }
+            Backend::Cluster { client, conn } => {
+                let mut c = {
+                    let mut slot = conn.lock().await;
+                    match slot.as_ref() {
+                        Some(c) => c.clone(),
+                        None => {
+                            let c =
+                                tokio::time::timeout(TIMEOUT * 2, client.get_async_connection())
+                                    .await
+                                    .map_err(|_| timed_out("connecting to the redis cluster"))??;
+                            *slot = Some(c.clone());
+                            c
+                        }
+                    }
+                };
+                let r = cmd.run(&mut c).await;
+                if let Err(e) = &r
+                    && dropped(e)
+                {
+                    *conn.lock().await = None;
+                }
+                r
             }
         }
     }
 
-    /// A new pub/sub connection (within the connect timeout).
+    /// A new pub/sub connection: to the server, or to the first Cluster node that answers.
     pub(crate) async fn pubsub(&self) -> redis::RedisResult<redis::aio::PubSub> {
-        match tokio::time::timeout(TIMEOUT, self.client.get_async_pubsub()).await {
-            Ok(r) => r,
-            Err(_) => Err(redis::RedisError::from(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "connecting for pub/sub timed out",
-            ))),
+        let mut last = timed_out("no redis address");
+        for node in &self.nodes {
+            match tokio::time::timeout(TIMEOUT, node.get_async_pubsub()).await {
+                Ok(Ok(ps)) => return Ok(ps),
+                Ok(Err(e)) => last = e,
+                Err(_) => last = timed_out("connecting for pub/sub"),
+            }
+        }
+        Err(last)
+    }
+}
+
+fn timed_out(what: &str) -> redis::RedisError {
+    redis::RedisError::from(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("{what} timed out"),
+    ))
+}
+
+/// A command or a pipeline.
+pub(crate) enum Op<'a> {
+    /// One command.
+    Cmd(&'a redis::Cmd),
+    /// A pipeline.
+    Pipe(&'a redis::Pipeline),
+}
+
+impl<'a> From<&'a redis::Cmd> for Op<'a> {
+    fn from(c: &'a redis::Cmd) -> Self {
+        Self::Cmd(c)
+    }
+}
+
+impl<'a> From<&'a redis::Pipeline> for Op<'a> {
+    fn from(p: &'a redis::Pipeline) -> Self {
+        Self::Pipe(p)
+    }
+}
+
+impl Op<'_> {
+    async fn run<T: redis::FromRedisValue, C: redis::aio::ConnectionLike + Send>(
+        &self,
+        conn: &mut C,
+    ) -> redis::RedisResult<T> {
+        match self {
+            Self::Cmd(c) => c.query_async(conn).await,
+            Self::Pipe(p) => p.query_async(conn).await,
         }
     }
 }

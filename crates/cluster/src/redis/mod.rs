@@ -11,7 +11,9 @@
 //! than silence. After Redis returns, heartbeats re-form the membership and the full-state
 //! request merges what was missed.
 //!
-//! Standalone Redis only for now (one address); Redis Cluster, Sentinel and TLS are not built.
+//! Standalone Redis and Redis Cluster (membership is one key, so no cross-slot command or
+//! per-node `SCAN`; pub/sub goes through any node, since `PUBLISH` reaches the whole cluster).
+//! Sentinel and TLS are not built.
 
 mod link;
 mod members;
@@ -118,7 +120,7 @@ impl std::fmt::Debug for RedisPeer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisPeer")
             .field("name", &self.name)
-            .field("addr", &self.opts.target.addr)
+            .field("addrs", &self.opts.target.addrs)
             .finish_non_exhaustive()
     }
 }
@@ -246,11 +248,7 @@ impl RedisPeer {
             members::now_ms(),
             self.heartbeat_timeout(),
         );
-        let mut conn = match self.link.conn().await {
-            Ok(c) => c,
-            Err(e) => return self.heartbeat_failed(&e),
-        };
-        let result: redis::RedisResult<(Vec<String>,)> = pipe.query_async(&mut conn).await;
+        let result: redis::RedisResult<(Vec<String>,)> = self.link.query(&pipe).await;
         match result {
             Ok((live,)) => {
                 let label = PeerLabel {
@@ -284,7 +282,7 @@ impl RedisPeer {
             .inc();
         if !self.failing.swap(true, Ordering::Relaxed) {
             tracing::warn!(
-                addr = %self.opts.target.addr,
+                addrs = ?self.opts.target.addrs,
                 error = %e,
                 "redis unreachable; notifications go on, each instance on its own after the heartbeat timeout"
             );
@@ -593,12 +591,7 @@ mod tests {
 
     #[test]
     fn prefix_gets_a_colon_and_globs_are_escaped() {
-        let t = Target {
-            addr: "127.0.0.1:6379".into(),
-            username: String::new(),
-            password: String::new(),
-            db: 0,
-        };
+        let t = Target::standalone("127.0.0.1:6379");
         assert_eq!(RedisOptions::new(t.clone(), "wk").prefix, "wk:");
         assert_eq!(RedisOptions::new(t.clone(), "wk:").prefix, "wk:");
         assert_eq!(RedisOptions::new(t, "").prefix, "");
@@ -607,13 +600,7 @@ mod tests {
 
     #[test]
     fn heartbeats_follow_the_gossip_interval_up_to_five_seconds() {
-        let t = Target {
-            addr: "127.0.0.1:6379".into(),
-            username: String::new(),
-            password: String::new(),
-            db: 0,
-        };
-        let mut o = RedisOptions::new(t, "wk");
+        let mut o = RedisOptions::new(Target::standalone("127.0.0.1:6379"), "wk");
         assert_eq!(o.heartbeat(), Duration::from_secs(2));
         o.gossip_interval = Duration::from_secs(1);
         assert_eq!(o.heartbeat(), Duration::from_secs(5));

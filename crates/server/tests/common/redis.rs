@@ -39,15 +39,23 @@ pub struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: TempDir,
+    /// Extra configuration lines (e.g. cluster mode).
+    extra: Vec<String>,
 }
 
 impl RedisServer {
     /// Starts a server on a free port and waits (at most 10 s) until `wk` gets PONG.
     pub fn start() -> RedisServer {
+        Self::start_with(free_port(), Vec::new())
+    }
+
+    /// Starts a server on `port` with extra configuration arguments.
+    pub fn start_with(port: u16, extra: Vec<String>) -> RedisServer {
         let mut redis = RedisServer {
             child: None,
-            port: free_port(),
+            port,
             dir: TempDir::new("redis"),
+            extra,
         };
         redis.launch();
         redis
@@ -161,6 +169,7 @@ impl RedisServer {
             .args(["--user", REDIS_USER, "on"])
             .arg(format!(">{REDIS_PASSWORD}"))
             .args(["~*", "&*", "+@all"])
+            .args(&self.extra)
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -203,12 +212,78 @@ impl Drop for RedisServer {
     }
 }
 
+/// A Redis Cluster of three masters (`redis-cli --cluster create`), each with the ACL user.
+pub struct RedisCluster {
+    /// The masters.
+    pub nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts three cluster-enabled servers (ports whose cluster bus port, +10000, is free too),
+    /// creates the cluster and waits (at most 30 s) until every node reports `cluster_state:ok`.
+    pub fn start() -> RedisCluster {
+        let mut nodes = Vec::new();
+        while nodes.len() < 3 {
+            let port = free_port();
+            if port > 55_000 || std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_err() {
+                continue;
+            }
+            nodes.push(RedisServer::start_with(
+                port,
+                vec![
+                    "--cluster-enabled".into(),
+                    "yes".into(),
+                    "--cluster-config-file".into(),
+                    "nodes.conf".into(),
+                    "--cluster-node-timeout".into(),
+                    "5000".into(),
+                ],
+            ));
+        }
+        let mut create = vec!["--cluster".to_owned(), "create".to_owned()];
+        create.extend(nodes.iter().map(RedisServer::addr));
+        create.extend([
+            "--cluster-replicas".into(),
+            "0".into(),
+            "--cluster-yes".into(),
+        ]);
+        let args: Vec<&str> = create.iter().map(String::as_str).collect();
+        let out = nodes[0].cli(&args);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !nodes
+            .iter()
+            .all(|n| n.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok"))
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the redis cluster did not form: {out}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        RedisCluster { nodes }
+    }
+
+    /// `ha_redis_address` for it: every node.
+    pub fn addrs(&self) -> String {
+        self.nodes
+            .iter()
+            .map(RedisServer::addr)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 /// The `cfg:` arguments clustering a server through `redis` with short timers (no
 /// `ha_peers`): the settle poll is 10 × the gossip interval, a peer waits one peer timeout per
 /// position before notifying.
 pub fn redis_args(redis: &RedisServer) -> Vec<String> {
+    args_for(&redis.addr())
+}
+
+/// [`redis_args`] for an `ha_redis_address` value.
+pub fn args_for(address: &str) -> Vec<String> {
     vec![
-        format!("cfg:unified_alerting.ha_redis_address={}", redis.addr()),
+        format!("cfg:unified_alerting.ha_redis_address={address}"),
         format!("cfg:unified_alerting.ha_redis_username={REDIS_USER}"),
         format!("cfg:unified_alerting.ha_redis_password={REDIS_PASSWORD}"),
         format!("cfg:unified_alerting.ha_redis_prefix={REDIS_PREFIX}"),
@@ -223,10 +298,15 @@ pub fn redis_args(redis: &RedisServer) -> Vec<String> {
 /// before the next starts, so positions follow start order. Then waits until every one is
 /// ready in a cluster of `n`.
 pub async fn start_redis_cluster(redis: &RedisServer, n: usize, extra: &[&str]) -> Vec<Server> {
+    start_clustered(&redis_args(redis), n, extra).await
+}
+
+/// [`start_redis_cluster`] with the base arguments given.
+pub async fn start_clustered(base: &[String], n: usize, extra: &[&str]) -> Vec<Server> {
     let http = reqwest::Client::new();
     let mut servers: Vec<Server> = Vec::new();
     for k in 0..n {
-        let mut args = redis_args(redis);
+        let mut args = base.to_vec();
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         let s = Server::spawn(&Start {
             args,
