@@ -27,9 +27,7 @@ pub enum ClusterError {
     #[error("{0}")]
     Redis(#[from] LinkError),
     /// A Redis mode that is not built yet was asked for.
-    #[error(
-        "[unified_alerting] {0}: not available in this version (standalone Redis and Redis Cluster only)"
-    )]
+    #[error("[unified_alerting] {0}: not available in this version (Redis without TLS only)")]
     Unavailable(&'static str),
 }
 

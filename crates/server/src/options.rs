@@ -107,20 +107,25 @@ pub fn redis(
     if ua.ha_redis_address.is_empty() {
         return Ok(None);
     }
-    if ua.ha_redis_sentinel_mode_enabled {
-        return Err(Unavailable("ha_redis_sentinel_mode_enabled"));
-    }
     if ua.ha_redis_tls_enabled {
         return Err(Unavailable("ha_redis_tls_enabled"));
     }
-    if ua.ha_redis_address.len() > 1 && !ua.ha_redis_cluster_mode_enabled {
+    let several = ua.ha_redis_address.len() > 1;
+    if several && !ua.ha_redis_cluster_mode_enabled && !ua.ha_redis_sentinel_mode_enabled {
         return Err(Unavailable(
-            "ha_redis_address with several addresses but without ha_redis_cluster_mode_enabled (Sentinel)",
+            "ha_redis_address with several addresses needs ha_redis_cluster_mode_enabled or ha_redis_sentinel_mode_enabled;",
         ));
     }
     let target = wk_cluster::redis::Target {
         addrs: ua.ha_redis_address.clone(),
         cluster: ua.ha_redis_cluster_mode_enabled,
+        sentinel: ua
+            .ha_redis_sentinel_mode_enabled
+            .then(|| wk_cluster::redis::SentinelTarget {
+                master_name: ua.ha_redis_sentinel_master_name.clone(),
+                username: ua.ha_redis_sentinel_username.clone(),
+                password: ua.ha_redis_sentinel_password.clone(),
+            }),
         username: ua.ha_redis_username.clone(),
         password: ua.ha_redis_password.clone(),
         db: i64::from(ua.ha_redis_db),

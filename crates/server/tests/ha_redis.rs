@@ -16,11 +16,11 @@ use common::ha::{
     peer_names, post_alerts, post_silence, silence_body, silence_state,
 };
 use common::redis::{
-    REDIS_PREFIX, RedisCluster, RedisServer, args_for, redis_args, redis_available,
-    start_clustered, start_redis_cluster,
+    REDIS_PREFIX, RedisCluster, RedisSentinels, RedisServer, SENTINEL_MASTER, args_for, redis_args,
+    redis_available, start_clustered, start_redis_cluster,
 };
 use common::webhook::Collector;
-use common::{Server, Start};
+use common::{Server, Start, wait_cluster_ready};
 use serde_json::{Value, json};
 
 /// Each server's own name (`cluster.name`), in start order.
@@ -378,5 +378,70 @@ async fn a_redis_cluster_works_the_same() {
             (silence_state(&http, s, &id).await.as_deref() == Some("active")).then_some(())
         })
         .await;
+    }
+}
+
+/// Sentinel: one master, one replica and three sentinels, the sentinels given as
+/// `ha_redis_address` with `ha_redis_sentinel_mode_enabled`. The instances find the master
+/// through the sentinels and form one cluster; a `SENTINEL FAILOVER` in the middle does not stop
+/// notifications or lose silences, and silences made after it still replicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sentinel_failover_keeps_notifying_and_silences() {
+    if !redis_available() {
+        return;
+    }
+    let redis = RedisSentinels::start();
+    let mut base = args_for(&redis.addrs());
+    base.push("cfg:unified_alerting.ha_redis_sentinel_mode_enabled=true".to_owned());
+    base.push(format!(
+        "cfg:unified_alerting.ha_redis_sentinel_master_name={SENTINEL_MASTER}"
+    ));
+    let servers = start_clustered(&base, 3, &[]).await;
+    let http = reqwest::Client::new();
+    assert_start_order(&http, &servers).await;
+    let hook = Collector::start().await;
+    configure(&http, &servers, &hook_config(&hook.url, "500ms")).await;
+    let before = json!([{"labels": {"alertname": "BeforeFailover"}}]);
+    for s in &servers {
+        post_alerts(&http, s, &before).await;
+    }
+    assert_eq!(
+        count_after_first(&hook, "BeforeFailover", Duration::from_secs(4)).await,
+        1
+    );
+    let kept = post_silence(&http, &servers[0], &silence_body("before the failover")).await;
+    for s in &servers[1..] {
+        eventually(10, "the silence reaches the others", || async {
+            silence_state(&http, s, &kept).await.map(|_| ())
+        })
+        .await;
+    }
+
+    redis.failover();
+
+    let after = json!([{"labels": {"alertname": "AfterFailover"}}]);
+    for s in &servers {
+        post_alerts(&http, s, &after).await;
+    }
+    let n = count_after_first(&hook, "AfterFailover", Duration::from_secs(4)).await;
+    println!("notifications right after the failover: {n}");
+    assert!(n >= 1);
+    let made_after = post_silence(&http, &servers[1], &silence_body("after the failover")).await;
+    for s in &servers {
+        assert_eq!(
+            silence_state(&http, s, &kept).await.as_deref(),
+            Some("active"),
+            "a silence was lost"
+        );
+        eventually(
+            15,
+            "a silence made after the failover replicates",
+            || async { silence_state(&http, s, &made_after).await.map(|_| ()) },
+        )
+        .await;
+    }
+    // The cluster is whole again: every instance sees three members through the new master.
+    for s in &servers {
+        wait_cluster_ready(&http, &s.url(&format!("{AM_API}/status")), "", 3, s).await;
     }
 }

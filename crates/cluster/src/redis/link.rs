@@ -1,6 +1,7 @@
-//! The connection to Redis, standalone or Cluster: commands go over one multiplexed connection
-//! (a cluster connection that routes by key in Cluster mode), made lazily and made again after
-//! an error, with short connect and response timeouts so an unreachable Redis never stalls the
+//! The connection to Redis, standalone, Cluster or through Sentinel: commands go over one
+//! multiplexed connection (a cluster connection that routes by key in Cluster mode; the master
+//! the sentinels name, asked again after an error or a `READONLY` answer, in Sentinel mode),
+//! made lazily and made again after an error, with short connect and response timeouts so an unreachable Redis never stalls the
 //! caller for long. Subscriptions use a plain connection to the server (in Cluster mode, to any
 //! node that answers: `PUBLISH` reaches the whole cluster).
 
@@ -9,6 +10,7 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
+use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
 use redis::{
     AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo,
     RedisConnectionInfo,
@@ -29,13 +31,26 @@ pub enum LinkError {
     Client(redis::RedisError),
 }
 
+/// Redis Sentinel settings.
+#[derive(Debug, Clone, Default)]
+pub struct SentinelTarget {
+    /// The monitored master's name (`ha_redis_sentinel_master_name`).
+    pub master_name: String,
+    /// ACL user for the sentinels ("" for none).
+    pub username: String,
+    /// Password for the sentinels ("" for none).
+    pub password: String,
+}
+
 /// Where and how to connect.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// `host:port` of the server, or of Cluster seed nodes.
+    /// `host:port` of the server, of Cluster seed nodes, or of the sentinels.
     pub addrs: Vec<String>,
     /// Redis Cluster (`ha_redis_cluster_mode_enabled`).
     pub cluster: bool,
+    /// Redis Sentinel (`ha_redis_sentinel_mode_enabled`): `addrs` are sentinels.
+    pub sentinel: Option<SentinelTarget>,
     /// ACL user ("" for none).
     pub username: String,
     /// Password ("" for none).
@@ -50,6 +65,7 @@ impl Target {
         Self {
             addrs: vec![addr.into()],
             cluster: false,
+            sentinel: None,
             username: String::new(),
             password: String::new(),
             db: 0,
@@ -57,11 +73,7 @@ impl Target {
     }
 
     fn info(&self, addr: &str) -> Result<ConnectionInfo, LinkError> {
-        let (host, port) = addr
-            .rsplit_once(':')
-            .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
-            .filter(|(h, _)| !h.is_empty())
-            .ok_or_else(|| LinkError::Address(addr.to_owned()))?;
+        let (host, port) = host_port(addr)?;
         let mut settings =
             RedisConnectionInfo::default().set_db(if self.cluster { 0 } else { self.db });
         if !self.username.is_empty() {
@@ -77,7 +89,19 @@ impl Target {
     }
 }
 
+fn host_port(addr: &str) -> Result<(&str, u16), LinkError> {
+    addr.rsplit_once(':')
+        .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
+        .filter(|(h, _)| !h.is_empty())
+        .ok_or_else(|| LinkError::Address(addr.to_owned()))
+}
+
 enum Backend {
+    Sentinel {
+        client: Mutex<SentinelClient>,
+        /// The current master's client and connection.
+        conn: Mutex<Option<(Client, MultiplexedConnection)>>,
+    },
     Single {
         client: Client,
         conn: Mutex<Option<MultiplexedConnection>>,
@@ -95,8 +119,14 @@ pub(crate) struct Link {
     nodes: Vec<Client>,
 }
 
+/// Whether the connection must be made again: it broke, or (after a Sentinel failover) the
+/// server we write to became a replica.
 fn dropped(e: &redis::RedisError) -> bool {
-    e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()
+    e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.code() == Some("READONLY")
 }
 
 impl Link {
@@ -107,11 +137,44 @@ impl Link {
             .iter()
             .map(|a| target.info(a))
             .collect::<Result<Vec<_>, _>>()?;
-        let nodes = infos
-            .iter()
-            .map(|i| Client::open(i.clone()).map_err(LinkError::Client))
-            .collect::<Result<Vec<_>, _>>()?;
-        let backend = if target.cluster {
+        let nodes = if target.sentinel.is_some() {
+            Vec::new()
+        } else {
+            infos
+                .iter()
+                .map(|i| Client::open(i.clone()).map_err(LinkError::Client))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let backend = if let Some(sentinel) = &target.sentinel {
+            let addrs = target
+                .addrs
+                .iter()
+                .map(|a| host_port(a).map(|(h, p)| ConnectionAddr::Tcp(h.to_owned(), p)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut b = SentinelClientBuilder::new(
+                addrs,
+                &sentinel.master_name,
+                SentinelServerType::Master,
+            )
+            .map_err(LinkError::Client)?
+            .set_client_to_redis_db(target.db);
+            if !target.username.is_empty() {
+                b = b.set_client_to_redis_username(&target.username);
+            }
+            if !target.password.is_empty() {
+                b = b.set_client_to_redis_password(&target.password);
+            }
+            if !sentinel.username.is_empty() {
+                b = b.set_client_to_sentinel_username(&sentinel.username);
+            }
+            if !sentinel.password.is_empty() {
+                b = b.set_client_to_sentinel_password(&sentinel.password);
+            }
+            Backend::Sentinel {
+                client: Mutex::new(b.build().map_err(LinkError::Client)?),
+                conn: Mutex::new(None),
+            }
+        } else if target.cluster {
             let mut b = ClusterClient::builder(infos)
                 .connection_timeout(TIMEOUT)
                 .response_timeout(TIMEOUT);
@@ -146,6 +209,16 @@ impl Link {
     ) -> redis::RedisResult<T> {
         let cmd = op.into();
         match &self.backend {
+            Backend::Sentinel { conn, .. } => {
+                let mut c = self.master().await?.1;
+                let r = cmd.run(&mut c).await;
+                if let Err(e) = &r
+                    && dropped(e)
+                {
+                    *conn.lock().await = None;
+                }
+                r
+            }
             Backend::Single { client, conn } => {
                 let mut c = {
                     let mut slot = conn.lock().await;
@@ -197,8 +270,42 @@ impl Link {
         }
     }
 
-    /// A new pub/sub connection: to the server, or to the first Cluster node that answers.
+    /// The current master (asking the sentinels when not known).
+    async fn master(&self) -> redis::RedisResult<(Client, MultiplexedConnection)> {
+        let Backend::Sentinel { client, conn } = &self.backend else {
+            return Err(timed_out("not a sentinel link"));
+        };
+        let mut slot = conn.lock().await;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let master = {
+            let mut sentinel = client.lock().await;
+            tokio::time::timeout(TIMEOUT * 2, sentinel.async_get_client())
+                .await
+                .map_err(|_| timed_out("asking the sentinels for the master"))??
+        };
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(TIMEOUT))
+            .set_response_timeout(Some(TIMEOUT));
+        let c = master
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
+        *slot = Some((master.clone(), c.clone()));
+        Ok((master, c))
+    }
+
+    /// A new pub/sub connection: to the server, to the current master (Sentinel; its replicas
+    /// deliver what is published on it too, so a failover does not cut the subscription), or to
+    /// the first Cluster node that answers.
     pub(crate) async fn pubsub(&self) -> redis::RedisResult<redis::aio::PubSub> {
+        if matches!(self.backend, Backend::Sentinel { .. }) {
+            let master = self.master().await?.0;
+            return match tokio::time::timeout(TIMEOUT, master.get_async_pubsub()).await {
+                Ok(r) => r,
+                Err(_) => Err(timed_out("connecting for pub/sub")),
+            };
+        }
         let mut last = timed_out("no redis address");
         for node in &self.nodes {
             match tokio::time::timeout(TIMEOUT, node.get_async_pubsub()).await {

@@ -321,3 +321,153 @@ pub async fn start_clustered(base: &[String], n: usize, extra: &[&str]) -> Vec<S
     }
     servers
 }
+
+/// The master name the sentinels monitor.
+pub const SENTINEL_MASTER: &str = "mymaster";
+
+/// One `redis-server --sentinel`, killed when dropped.
+pub struct Sentinel {
+    child: Child,
+    /// Its port.
+    pub port: u16,
+    _dir: TempDir,
+}
+
+impl Drop for Sentinel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `redis-cli` against a sentinel (no authentication) and returns its output.
+pub fn sentinel_cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .arg("-h")
+        .arg("127.0.0.1")
+        .arg("-p")
+        .arg(port.to_string())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run redis-cli");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A master, its replica (both with the ACL user) and three sentinels monitoring them.
+pub struct RedisSentinels {
+    /// The first master.
+    pub master: RedisServer,
+    /// Its replica (the master after a failover).
+    pub replica: RedisServer,
+    /// The sentinels.
+    pub sentinels: Vec<Sentinel>,
+}
+
+impl RedisSentinels {
+    /// Starts everything and waits (at most 60 s) until every sentinel knows the replica and
+    /// the other sentinels.
+    pub fn start() -> RedisSentinels {
+        let master = RedisServer::start();
+        let replica = RedisServer::start_with(
+            free_port(),
+            vec![
+                "--replicaof".into(),
+                "127.0.0.1".into(),
+                master.port().to_string(),
+                "--masteruser".into(),
+                REDIS_USER.into(),
+                "--masterauth".into(),
+                REDIS_PASSWORD.into(),
+            ],
+        );
+        let mut sentinels = Vec::new();
+        for _ in 0..3 {
+            let port = free_port();
+            let dir = TempDir::new("sentinel");
+            let conf = dir.path().join("sentinel.conf");
+            std::fs::write(
+                &conf,
+                format!(
+                    "port {port}\nbind 127.0.0.1\nprotected-mode no\ndir {dir}\n\
+                     logfile {dir}/sentinel.log\n\
+                     sentinel monitor {SENTINEL_MASTER} 127.0.0.1 {master} 2\n\
+                     sentinel auth-user {SENTINEL_MASTER} {REDIS_USER}\n\
+                     sentinel auth-pass {SENTINEL_MASTER} {REDIS_PASSWORD}\n\
+                     sentinel down-after-milliseconds {SENTINEL_MASTER} 1000\n\
+                     sentinel failover-timeout {SENTINEL_MASTER} 5000\n",
+                    dir = dir.path().display(),
+                    master = master.port(),
+                ),
+            )
+            .expect("sentinel.conf");
+            let child = Command::new("redis-server")
+                .arg(&conf)
+                .arg("--sentinel")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn redis-server --sentinel");
+            sentinels.push(Sentinel {
+                child,
+                port,
+                _dir: dir,
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for s in &sentinels {
+            loop {
+                let replicas = sentinel_cli(s.port, &["SENTINEL", "REPLICAS", SENTINEL_MASTER]);
+                let others = sentinel_cli(s.port, &["SENTINEL", "SENTINELS", SENTINEL_MASTER]);
+                let known_others = others.lines().filter(|l| l.trim() == "name").count();
+                if replicas.contains(&replica.port().to_string()) && known_others >= 2 {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "sentinel {} does not know the replica and the others: {replicas} / {others}",
+                    s.port
+                );
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+        RedisSentinels {
+            master,
+            replica,
+            sentinels,
+        }
+    }
+
+    /// `ha_redis_address`: every sentinel.
+    pub fn addrs(&self) -> String {
+        self.sentinels
+            .iter()
+            .map(|s| format!("127.0.0.1:{}", s.port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The port of the master the sentinels name now.
+    pub fn master_port(&self) -> Option<u16> {
+        let out = sentinel_cli(
+            self.sentinels[0].port,
+            &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", SENTINEL_MASTER],
+        );
+        out.lines().nth(1).and_then(|p| p.trim().parse().ok())
+    }
+
+    /// `SENTINEL FAILOVER`, then waits (at most 30 s) until the replica is the master.
+    pub fn failover(&self) {
+        let out = sentinel_cli(
+            self.sentinels[0].port,
+            &["SENTINEL", "FAILOVER", SENTINEL_MASTER],
+        );
+        assert!(out.contains("OK"), "SENTINEL FAILOVER: {out}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.master_port() != Some(self.replica.port()) {
+            assert!(Instant::now() < deadline, "the failover did not complete");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
