@@ -27,8 +27,21 @@ pub enum ClusterError {
     #[error("{0}")]
     Redis(#[from] LinkError),
     /// A Redis mode that is not built yet was asked for.
-    #[error("[unified_alerting] {0}: not available in this version (Redis without TLS only)")]
+    #[error("[unified_alerting] {0}: not available in this version")]
     Unavailable(&'static str),
+    /// A TLS setting the Redis client cannot honour.
+    #[error("[unified_alerting] {0}: {1}")]
+    TlsSetting(&'static str, &'static str),
+    /// A TLS file could not be read.
+    #[error("[unified_alerting] {key}: cannot read {path}: {source}")]
+    TlsFile {
+        /// The setting.
+        key: &'static str,
+        /// The path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// A running cluster peer.

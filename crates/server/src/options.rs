@@ -107,9 +107,7 @@ pub fn redis(
     if ua.ha_redis_address.is_empty() {
         return Ok(None);
     }
-    if ua.ha_redis_tls_enabled {
-        return Err(Unavailable("ha_redis_tls_enabled"));
-    }
+    let tls = redis_tls(s)?;
     let several = ua.ha_redis_address.len() > 1;
     if several && !ua.ha_redis_cluster_mode_enabled && !ua.ha_redis_sentinel_mode_enabled {
         return Err(Unavailable(
@@ -119,6 +117,7 @@ pub fn redis(
     let target = wk_cluster::redis::Target {
         addrs: ua.ha_redis_address.clone(),
         cluster: ua.ha_redis_cluster_mode_enabled,
+        tls,
         sentinel: ua
             .ha_redis_sentinel_mode_enabled
             .then(|| wk_cluster::redis::SentinelTarget {
@@ -135,4 +134,75 @@ pub fn redis(
     o.gossip_interval = ua.ha_gossip_interval;
     o.push_pull_interval = ua.ha_push_pull_interval;
     Ok(Some(o))
+}
+
+/// `ha_redis_tls_*`, with the files read; what the Redis client cannot do is a start-up error.
+fn redis_tls(
+    s: &Settings,
+) -> Result<Option<wk_cluster::redis::TlsTarget>, crate::cluster::ClusterError> {
+    use crate::cluster::ClusterError::{TlsFile, TlsSetting};
+    let ua = &s.unified_alerting;
+    if !ua.ha_redis_tls_enabled {
+        return Ok(None);
+    }
+    if ua.ha_redis_cluster_mode_enabled || ua.ha_redis_sentinel_mode_enabled {
+        return Err(TlsSetting(
+            "ha_redis_tls_enabled",
+            "TLS is available with a standalone Redis only, not with Redis Cluster or Sentinel",
+        ));
+    }
+    let read =
+        |key: &'static str, path: &str| -> Result<Option<Vec<u8>>, crate::cluster::ClusterError> {
+            if path.is_empty() {
+                return Ok(None);
+            }
+            std::fs::read(path).map(Some).map_err(|source| TlsFile {
+                key,
+                path: path.to_owned(),
+                source,
+            })
+        };
+    let ca = read("ha_redis_tls_ca_path", &ua.ha_redis_tls_ca_path)?;
+    let cert = read("ha_redis_tls_cert_path", &ua.ha_redis_tls_cert_path)?;
+    let key = read("ha_redis_tls_key_path", &ua.ha_redis_tls_key_path)?;
+    let client = match (cert, key) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        _ => {
+            return Err(TlsSetting(
+                "ha_redis_tls_cert_path",
+                "a client certificate needs both ha_redis_tls_cert_path and ha_redis_tls_key_path",
+            ));
+        }
+    };
+    if !ua.ha_redis_tls_server_name.is_empty() {
+        let host = ua
+            .ha_redis_address
+            .first()
+            .and_then(|a| a.rsplit_once(':'))
+            .map(|(h, _)| h.trim_matches(['[', ']']));
+        if host != Some(ua.ha_redis_tls_server_name.as_str()) {
+            return Err(TlsSetting(
+                "ha_redis_tls_server_name",
+                "the certificate is checked against the host of ha_redis_address; put that name in ha_redis_address instead",
+            ));
+        }
+    }
+    if ua.ha_redis_tls_min_version == "VersionTLS13" {
+        return Err(TlsSetting(
+            "ha_redis_tls_min_version",
+            "VersionTLS13 cannot be enforced (TLS 1.2 and 1.3 are always offered); leave it empty or VersionTLS12",
+        ));
+    }
+    if !ua.ha_redis_tls_cipher_suites.is_empty() {
+        return Err(TlsSetting(
+            "ha_redis_tls_cipher_suites",
+            "cipher suites cannot be chosen (the TLS library's safe defaults are used); leave it empty",
+        ));
+    }
+    Ok(Some(wk_cluster::redis::TlsTarget {
+        ca,
+        client,
+        insecure_skip_verify: ua.ha_redis_tls_insecure_skip_verify,
+    }))
 }

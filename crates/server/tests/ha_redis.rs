@@ -16,8 +16,8 @@ use common::ha::{
     peer_names, post_alerts, post_silence, silence_body, silence_state,
 };
 use common::redis::{
-    REDIS_PREFIX, RedisCluster, RedisSentinels, RedisServer, SENTINEL_MASTER, args_for, redis_args,
-    redis_available, start_clustered, start_redis_cluster,
+    REDIS_PREFIX, RedisCluster, RedisSentinels, RedisServer, SENTINEL_MASTER, TestPki, args_for,
+    redis_args, redis_available, start_clustered, start_redis_cluster, start_tls,
 };
 use common::webhook::Collector;
 use common::{Server, Start, wait_cluster_ready};
@@ -443,5 +443,73 @@ async fn sentinel_failover_keeps_notifying_and_silences() {
     // The cluster is whole again: every instance sees three members through the new master.
     for s in &servers {
         wait_cluster_ready(&http, &s.url(&format!("{AM_API}/status")), "", 3, s).await;
+    }
+}
+
+/// TLS: Redis listens with TLS and requires client certificates (made for the test by
+/// `openssl`). Two instances given the CA, a client certificate and key form one cluster over
+/// it; an instance trusting another CA refuses the server's certificate, logs why, and stays
+/// out (it notifies alone rather than not at all).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_verified_certificates() {
+    if !redis_available() {
+        return;
+    }
+    let pki = TestPki::create();
+    let (redis, tls_port) = start_tls(&pki);
+    let tls = |ca: &str| {
+        let mut a = args_for(&format!("127.0.0.1:{tls_port}"));
+        a.extend([
+            "cfg:unified_alerting.ha_redis_tls_enabled=true".to_owned(),
+            format!("cfg:unified_alerting.ha_redis_tls_ca_path={}", pki.path(ca)),
+            format!(
+                "cfg:unified_alerting.ha_redis_tls_cert_path={}",
+                pki.path("client.crt")
+            ),
+            format!(
+                "cfg:unified_alerting.ha_redis_tls_key_path={}",
+                pki.path("client.key")
+            ),
+            "cfg:unified_alerting.ha_redis_tls_server_name=127.0.0.1".to_owned(),
+            "cfg:unified_alerting.ha_redis_tls_min_version=VersionTLS12".to_owned(),
+        ]);
+        a
+    };
+    let servers = start_clustered(&tls("ca.crt"), 2, &[]).await;
+    let http = reqwest::Client::new();
+    assert_start_order(&http, &servers).await;
+    assert_eq!(
+        redis
+            .cli(&["ZCARD", &format!("{REDIS_PREFIX}:members")])
+            .trim(),
+        "2"
+    );
+
+    let stranger = Server::spawn(&Start {
+        args: tls("other-ca.crt"),
+        ..Start::default()
+    });
+    stranger.wait_healthy(Duration::from_secs(60)).await;
+    eventually(30, "the certificate error is logged", || async {
+        let log = stranger.log().to_lowercase();
+        (log.contains("redis unreachable") && log.contains("certificate")).then_some(())
+    })
+    .await;
+    wait_cluster_ready(
+        &http,
+        &stranger.url(&format!("{AM_API}/status")),
+        "",
+        1,
+        &stranger,
+    )
+    .await;
+    assert_eq!(
+        redis
+            .cli(&["ZCARD", &format!("{REDIS_PREFIX}:members")])
+            .trim(),
+        "2"
+    );
+    for s in &servers {
+        assert_eq!(peer_names(&get(&http, s, "/status").await).len(), 2);
     }
 }

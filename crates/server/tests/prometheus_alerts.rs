@@ -140,16 +140,29 @@ alerting:
         "{alert}"
     );
 
-    // The delivery is counted: one notification, at least one request, no failure.
-    let text = http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    // The delivery is counted: one notification, at least one request, no failure. The
+    // webhook sees the request before the sender has counted it: poll until it is (bounded).
     let l = "{org=\"1\",integration=\"webhook\"}";
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let text = http
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let counted = sample(
+            &text,
+            &format!("alertmanager_notification_requests_total{l}"),
+        )
+        .is_some_and(|n| n >= 1.0);
+        if counted || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let v = |s: String| sample(&text, &s);
     assert!(
         v(format!("alertmanager_notifications_total{l}")).is_some_and(|n| n >= 1.0),

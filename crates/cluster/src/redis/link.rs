@@ -12,8 +12,8 @@ use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
 use redis::{
-    AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo,
-    RedisConnectionInfo,
+    AsyncConnectionConfig, Client, ClientTlsConfig, ConnectionAddr, ConnectionInfo,
+    IntoConnectionInfo, RedisConnectionInfo, TlsCertificates,
 };
 use tokio::sync::Mutex;
 
@@ -42,6 +42,27 @@ pub struct SentinelTarget {
     pub password: String,
 }
 
+/// TLS to Redis (`ha_redis_tls_*`), as PEM bytes read from the configured files.
+#[derive(Clone, Default)]
+pub struct TlsTarget {
+    /// CA certificates to trust instead of the system's.
+    pub ca: Option<Vec<u8>>,
+    /// Client certificate and key (mutual TLS).
+    pub client: Option<(Vec<u8>, Vec<u8>)>,
+    /// Skip certificate verification (`ha_redis_tls_insecure_skip_verify`).
+    pub insecure_skip_verify: bool,
+}
+
+impl std::fmt::Debug for TlsTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsTarget")
+            .field("ca", &self.ca.is_some())
+            .field("client", &self.client.is_some())
+            .field("insecure_skip_verify", &self.insecure_skip_verify)
+            .finish()
+    }
+}
+
 /// Where and how to connect.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -51,6 +72,8 @@ pub struct Target {
     pub cluster: bool,
     /// Redis Sentinel (`ha_redis_sentinel_mode_enabled`): `addrs` are sentinels.
     pub sentinel: Option<SentinelTarget>,
+    /// TLS (standalone Redis only).
+    pub tls: Option<TlsTarget>,
     /// ACL user ("" for none).
     pub username: String,
     /// Password ("" for none).
@@ -66,6 +89,7 @@ impl Target {
             addrs: vec![addr.into()],
             cluster: false,
             sentinel: None,
+            tls: None,
             username: String::new(),
             password: String::new(),
             db: 0,
@@ -82,7 +106,16 @@ impl Target {
         if !self.password.is_empty() {
             settings = settings.set_password(&self.password);
         }
-        Ok(ConnectionAddr::Tcp(host.to_owned(), port)
+        let addr = match &self.tls {
+            Some(tls) => ConnectionAddr::TcpTls {
+                host: host.to_owned(),
+                port,
+                insecure: tls.insecure_skip_verify,
+                tls_params: None,
+            },
+            None => ConnectionAddr::Tcp(host.to_owned(), port),
+        };
+        Ok(addr
             .into_connection_info()
             .map_err(LinkError::Client)?
             .set_redis_settings(settings))
@@ -142,7 +175,22 @@ impl Link {
         } else {
             infos
                 .iter()
-                .map(|i| Client::open(i.clone()).map_err(LinkError::Client))
+                .map(|i| match &target.tls {
+                    Some(tls) => Client::build_with_tls(
+                        i.clone(),
+                        TlsCertificates {
+                            client_tls: tls.client.clone().map(|(client_cert, client_key)| {
+                                ClientTlsConfig {
+                                    client_cert,
+                                    client_key,
+                                }
+                            }),
+                            root_cert: tls.ca.clone(),
+                        },
+                    )
+                    .map_err(LinkError::Client),
+                    None => Client::open(i.clone()).map_err(LinkError::Client),
+                })
                 .collect::<Result<Vec<_>, _>>()?
         };
         let backend = if let Some(sentinel) = &target.sentinel {

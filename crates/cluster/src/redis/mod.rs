@@ -11,10 +11,9 @@
 //! than silence. After Redis returns, heartbeats re-form the membership and the full-state
 //! request merges what was missed.
 //!
-//! Standalone Redis, Redis Cluster (membership is one key, so no cross-slot command or
+//! Standalone Redis (optionally over TLS), Redis Cluster (membership is one key, so no cross-slot command or
 //! per-node `SCAN`; pub/sub goes through any node, since `PUBLISH` reaches the whole cluster) and
-//! Sentinel (the master is asked of the sentinels, and asked again after a failover). TLS is not
-//! built.
+//! Sentinel (the master is asked of the sentinels, and asked again after a failover).
 
 mod link;
 mod members;
@@ -35,7 +34,7 @@ use crate::settle::{Readiness, settle};
 use crate::wire::{FullState, Part};
 use crate::{BoxFuture, Channel, ClusterStatus, Peer, PeerInfo, State};
 use link::Link;
-pub use link::{LinkError, SentinelTarget, Target};
+pub use link::{LinkError, SentinelTarget, Target, TlsTarget};
 
 /// Grafana's heartbeat period, the most we wait between heartbeats.
 const MAX_HEARTBEAT: Duration = Duration::from_secs(5);

@@ -471,3 +471,114 @@ impl RedisSentinels {
         }
     }
 }
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate made with `openssl`,
+/// plus an unrelated CA, in a temporary directory.
+pub struct TestPki {
+    dir: TempDir,
+}
+
+impl TestPki {
+    /// Makes them (panics if `openssl` fails).
+    pub fn create() -> TestPki {
+        let dir = TempDir::new("pki");
+        let run = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .stdin(Stdio::null())
+                .output()
+                .expect("run openssl");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        for ca in ["ca", "other-ca"] {
+            run(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &format!("{ca}.key"),
+                "-out",
+                &format!("{ca}.crt"),
+                "-days",
+                "2",
+                "-subj",
+                &format!("/CN=watchkeeper test {ca}"),
+            ]);
+        }
+        std::fs::write(
+            dir.path().join("server.ext"),
+            "subjectAltName=IP:127.0.0.1\n",
+        )
+        .expect("server.ext");
+        std::fs::write(
+            dir.path().join("client.ext"),
+            "extendedKeyUsage=clientAuth\n",
+        )
+        .expect("client.ext");
+        for who in ["server", "client"] {
+            run(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &format!("{who}.key"),
+                "-out",
+                &format!("{who}.csr"),
+                "-subj",
+                &format!("/CN={who}"),
+            ]);
+            run(&[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{who}.csr"),
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &format!("{who}.crt"),
+                "-days",
+                "2",
+                "-extfile",
+                &format!("{who}.ext"),
+            ]);
+        }
+        TestPki { dir }
+    }
+
+    /// Path of a file made (`ca.crt`, `server.key`, ...).
+    pub fn path(&self, file: &str) -> String {
+        self.dir.path().join(file).display().to_string()
+    }
+}
+
+/// A Redis server that also listens with TLS (client certificates required) on another port.
+pub fn start_tls(pki: &TestPki) -> (RedisServer, u16) {
+    let tls_port = free_port();
+    let redis = RedisServer::start_with(
+        free_port(),
+        vec![
+            "--tls-port".into(),
+            tls_port.to_string(),
+            "--tls-cert-file".into(),
+            pki.path("server.crt"),
+            "--tls-key-file".into(),
+            pki.path("server.key"),
+            "--tls-ca-cert-file".into(),
+            pki.path("ca.crt"),
+            "--tls-auth-clients".into(),
+            "yes".into(),
+        ],
+    );
+    (redis, tls_port)
+}
