@@ -318,6 +318,16 @@ impl Link {
         }
     }
 
+    /// Forgets the connection (and, with Sentinel, the master), so the next call connects
+    /// afresh.
+    pub(crate) async fn reset(&self) {
+        match &self.backend {
+            Backend::Sentinel { conn, .. } => *conn.lock().await = None,
+            Backend::Single { conn, .. } => *conn.lock().await = None,
+            Backend::Cluster { conn, .. } => *conn.lock().await = None,
+        }
+    }
+
     /// The current master (asking the sentinels when not known).
     async fn master(&self) -> redis::RedisResult<(Client, MultiplexedConnection)> {
         let Backend::Sentinel { client, conn } = &self.backend else {

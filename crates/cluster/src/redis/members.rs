@@ -27,18 +27,15 @@ pub(crate) fn now_ms() -> u64 {
 }
 
 /// The heartbeat commands: record ours, drop members silent for five timeouts, list the live.
+/// Nothing is ignored, so a refused write (a replica after a failover) fails the heartbeat.
 pub(crate) fn heartbeat(key: &str, me: &str, now_ms: u64, timeout: Duration) -> redis::Pipeline {
     let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
     let mut p = redis::pipe();
-    p.cmd("ZADD").arg(key).arg(now_ms).arg(me).ignore();
-    p.cmd("ZREMRANGEBYSCORE")
-        .arg(key)
-        .arg("-inf")
-        .arg(format!(
-            "({}",
-            now_ms.saturating_sub(timeout_ms.saturating_mul(5))
-        ))
-        .ignore();
+    p.cmd("ZADD").arg(key).arg(now_ms).arg(me);
+    p.cmd("ZREMRANGEBYSCORE").arg(key).arg("-inf").arg(format!(
+        "({}",
+        now_ms.saturating_sub(timeout_ms.saturating_mul(5))
+    ));
     p.cmd("ZRANGEBYSCORE")
         .arg(key)
         .arg(now_ms.saturating_sub(timeout_ms))

@@ -11,9 +11,10 @@
 //! than silence. After Redis returns, heartbeats re-form the membership and the full-state
 //! request merges what was missed.
 //!
-//! Standalone Redis (optionally over TLS), Redis Cluster (membership is one key, so no cross-slot command or
-//! per-node `SCAN`; pub/sub goes through any node, since `PUBLISH` reaches the whole cluster) and
-//! Sentinel (the master is asked of the sentinels, and asked again after a failover).
+//! Standalone Redis (optionally over TLS), Redis Cluster (membership is one key, so no
+//! cross-slot command or per-node `SCAN`; pub/sub goes through any node, since `PUBLISH` reaches
+//! the whole cluster) and Sentinel (the master is asked of the sentinels, and asked again after a
+//! failover).
 
 mod link;
 mod members;
@@ -248,9 +249,9 @@ impl RedisPeer {
             members::now_ms(),
             self.heartbeat_timeout(),
         );
-        let result: redis::RedisResult<(Vec<String>,)> = self.link.query(&pipe).await;
+        let result: redis::RedisResult<(i64, i64, Vec<String>)> = self.link.query(&pipe).await;
         match result {
-            Ok((live,)) => {
+            Ok((_, _, live)) => {
                 let label = PeerLabel {
                     peer: REDIS_PEER.to_owned(),
                 };
@@ -268,7 +269,12 @@ impl RedisPeer {
                 m.list = list;
                 m.fetched = Some(Instant::now());
             }
-            Err(e) => self.heartbeat_failed(&e),
+            Err(e) => {
+                // Whatever the error (a broken connection, a master that became a replica),
+                // the next attempt starts from scratch: new connection, master asked again.
+                self.link.reset().await;
+                self.heartbeat_failed(&e);
+            }
         }
         self.update_gauges();
     }

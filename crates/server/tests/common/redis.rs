@@ -368,7 +368,17 @@ impl RedisSentinels {
     /// Starts everything and waits (at most 60 s) until every sentinel knows the replica and
     /// the other sentinels.
     pub fn start() -> RedisSentinels {
-        let master = RedisServer::start();
+        // The master gets the replication credentials too: after a failover it is a replica of
+        // the new master and must be able to sync from it.
+        let master = RedisServer::start_with(
+            free_port(),
+            vec![
+                "--masteruser".into(),
+                REDIS_USER.into(),
+                "--masterauth".into(),
+                REDIS_PASSWORD.into(),
+            ],
+        );
         let replica = RedisServer::start_with(
             free_port(),
             vec![
