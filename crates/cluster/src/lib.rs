@@ -12,6 +12,7 @@ pub mod gossip;
 pub mod metrics;
 pub mod redis;
 pub mod settle;
+mod states;
 pub mod ulid;
 pub mod wire;
 

@@ -2,42 +2,15 @@
 //! name order, replicate small updates by gossip and large ones over TCP, and exchange full
 //! state on join. Every wait is a bounded poll.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use wk_cluster::gossip::{GossipOptions, GossipPeer};
 use wk_cluster::metrics::ClusterMetrics;
 use wk_cluster::{Peer, State};
 
-/// A set of byte strings; a full state is the entries joined by 0x00.
-#[derive(Default)]
-struct Set(Mutex<BTreeSet<Vec<u8>>>);
-
-impl Set {
-    fn has(&self, v: &[u8]) -> bool {
-        self.0.lock().unwrap().contains(v)
-    }
-}
-
-impl State for Set {
-    fn marshal(&self) -> Vec<u8> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(&0u8)
-    }
-    fn merge(&self, bytes: &[u8]) -> Result<(), String> {
-        let mut s = self.0.lock().unwrap();
-        for e in bytes.split(|b| *b == 0).filter(|e| !e.is_empty()) {
-            s.insert(e.to_vec());
-        }
-        Ok(())
-    }
-}
+mod common;
+use common::Set;
 
 fn options(name: &str, peers: Vec<String>) -> GossipOptions {
     let mut o = GossipOptions::new("127.0.0.1:0", peers);

@@ -2,41 +2,15 @@
 //! own: they settle, take positions in start order, deliver pushed updates through pub/sub,
 //! hand a newcomer the full state it asks for, and a leaving peer drops out at once.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use wk_cluster::metrics::ClusterMetrics;
 use wk_cluster::redis::{RedisOptions, RedisPeer, Target};
 use wk_cluster::{Peer, State};
 
-#[derive(Default)]
-struct Set(Mutex<BTreeSet<Vec<u8>>>);
-
-impl Set {
-    fn has(&self, v: &[u8]) -> bool {
-        self.0.lock().unwrap().contains(v)
-    }
-}
-
-impl State for Set {
-    fn marshal(&self) -> Vec<u8> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(&0u8)
-    }
-    fn merge(&self, bytes: &[u8]) -> Result<(), String> {
-        let mut s = self.0.lock().unwrap();
-        for e in bytes.split(|b| *b == 0).filter(|e| !e.is_empty()) {
-            s.insert(e.to_vec());
-        }
-        Ok(())
-    }
-}
+mod common;
+use common::Set;
 
 /// `host:port` of the test Redis, or `None` (skip) unless services are required.
 fn redis_addr() -> Option<String> {

@@ -2,19 +2,17 @@
 //! states by key, the broadcast queue supplies gossip, and membership events keep the member
 //! count, the failed-peer list and the metrics current.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use prost::Message;
 use tokio::time::Instant;
 use wk_memberlist::{Delegate, Node, TransmitLimitedQueue};
 
-use crate::State;
 use crate::metrics::{ClusterMetrics, PeerLabel};
-use crate::wire::{FullState, Part};
+use crate::states::Registry;
 
 /// A peer being retried.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +35,7 @@ impl Failed {
 /// The delegate shared by the peer and its memberlist.
 pub(crate) struct PeerDelegate {
     pub(crate) name: String,
-    pub(crate) states: RwLock<BTreeMap<String, Arc<dyn State>>>,
+    pub(crate) states: Registry,
     pub(crate) queue: TransmitLimitedQueue,
     pub(crate) metrics: Arc<ClusterMetrics>,
     /// Alive and suspect members, this node included (kept from join and leave events).
@@ -50,7 +48,7 @@ impl PeerDelegate {
     pub(crate) fn new(name: String, retransmit: usize, metrics: Arc<ClusterMetrics>) -> Self {
         Self {
             name,
-            states: RwLock::new(BTreeMap::new()),
+            states: Registry::default(),
             queue: TransmitLimitedQueue::new(retransmit),
             metrics,
             members: AtomicUsize::new(0),
@@ -58,29 +56,8 @@ impl PeerDelegate {
         }
     }
 
-    fn state(&self, key: &str) -> Option<Arc<dyn State>> {
-        self.states
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .cloned()
-    }
-
     pub(crate) fn failed(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Failed>> {
         self.failed.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Merges one part into its state; false for an unknown key or a merge error.
-    fn merge_part(&self, part: &Part, what: &str) -> bool {
-        let Some(state) = self.state(&part.key) else {
-            tracing::debug!(key = %part.key, what, "received unknown state key");
-            return false;
-        };
-        if let Err(e) = state.merge(&part.data) {
-            tracing::warn!(key = %part.key, what, error = %e, "merging gossiped state failed");
-            return false;
-        }
-        true
     }
 }
 
@@ -88,12 +65,7 @@ impl Delegate for PeerDelegate {
     fn notify_msg(&self, msg: &[u8]) {
         ClusterMetrics::count(&self.metrics.messages_received, "update");
         ClusterMetrics::add_size(&self.metrics.messages_received_size, "update", msg.len());
-        match Part::decode(msg) {
-            Ok(part) => {
-                self.merge_part(&part, "update");
-            }
-            Err(e) => tracing::warn!(error = %e, "decoding a gossiped update failed"),
-        }
+        self.states.merge_update(msg);
     }
 
     fn get_broadcasts(&self, overhead: usize, limit: usize) -> Vec<Vec<u8>> {
@@ -107,17 +79,7 @@ impl Delegate for PeerDelegate {
     }
 
     fn local_state(&self, _join: bool) -> Vec<u8> {
-        let parts = self
-            .states
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .map(|(key, state)| Part {
-                key: key.clone(),
-                data: state.marshal(),
-            })
-            .collect();
-        let bytes = FullState { parts }.encode_to_vec();
+        let bytes = self.states.full_state();
         ClusterMetrics::count(&self.metrics.messages_sent, "full_state");
         ClusterMetrics::add_size(&self.metrics.messages_sent_size, "full_state", bytes.len());
         bytes
@@ -130,14 +92,7 @@ impl Delegate for PeerDelegate {
             "full_state",
             buf.len(),
         );
-        match FullState::decode(buf) {
-            Ok(full) => {
-                for part in &full.parts {
-                    self.merge_part(part, "full state");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "decoding a gossiped full state failed"),
-        }
+        self.states.merge_full_state(buf);
     }
 
     fn notify_join(&self, node: &Node) {

@@ -273,11 +273,7 @@ impl Peer for GossipPeer {
     }
 
     fn add_state(&self, key: &str, state: Arc<dyn State>) -> Arc<dyn Channel> {
-        self.delegate
-            .states
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.to_owned(), state);
+        self.delegate.states.insert(key, state);
         Arc::new(GossipChannel::new(
             key,
             Arc::clone(&self.delegate),

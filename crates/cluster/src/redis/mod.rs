@@ -19,9 +19,8 @@
 mod link;
 mod members;
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -32,7 +31,8 @@ use tokio::time::Instant;
 
 use crate::metrics::{ClusterMetrics, PeerLabel, PublishFailure};
 use crate::settle::{Readiness, settle};
-use crate::wire::{FullState, Part};
+use crate::states::Registry;
+use crate::wire::Part;
 use crate::{BoxFuture, Channel, ClusterStatus, Peer, PeerInfo, State};
 use link::Link;
 pub use link::{LinkError, SentinelTarget, Target, TlsTarget};
@@ -108,7 +108,7 @@ pub struct RedisPeer {
     me: String,
     opts: RedisOptions,
     link: Link,
-    states: RwLock<BTreeMap<String, Arc<dyn State>>>,
+    states: Registry,
     members: Mutex<Members>,
     ready: Readiness,
     metrics: Arc<ClusterMetrics>,
@@ -150,7 +150,7 @@ impl RedisPeer {
             me,
             opts,
             link,
-            states: RwLock::new(BTreeMap::new()),
+            states: Registry::default(),
             members: Mutex::new(Members {
                 list: Vec::new(),
                 fetched: None,
@@ -204,7 +204,7 @@ impl RedisPeer {
         for t in self.tasks().drain(..) {
             t.abort();
         }
-        let full = self.full_state();
+        let full = self.states.full_state();
         let publish = redis::cmd("PUBLISH")
             .arg(self.key("full_state"))
             .arg(full)
@@ -303,20 +303,6 @@ impl RedisPeer {
         self.metrics.position.set(i64::from(self.position()));
     }
 
-    fn full_state(&self) -> Vec<u8> {
-        let parts = self
-            .states
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .map(|(key, state)| Part {
-                key: key.clone(),
-                data: state.marshal(),
-            })
-            .collect();
-        FullState { parts }.encode_to_vec()
-    }
-
     fn enqueue(&self, channel: String, payload: Vec<u8>, msg_type: &'static str) {
         let out = Outgoing {
             channel,
@@ -335,7 +321,11 @@ impl RedisPeer {
     }
 
     fn publish_full_state(&self) {
-        self.enqueue(self.key("full_state"), self.full_state(), "full_state");
+        self.enqueue(
+            self.key("full_state"),
+            self.states.full_state(),
+            "full_state",
+        );
     }
 
     fn request_full_state(&self) {
@@ -344,25 +334,6 @@ impl RedisPeer {
             self.name.as_bytes().to_vec(),
             "full_state",
         );
-    }
-
-    fn state(&self, key: &str) -> Option<Arc<dyn State>> {
-        self.states
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .cloned()
-    }
-
-    fn merge_part(&self, part: &Part) {
-        match self.state(&part.key) {
-            Some(state) => {
-                if let Err(e) = state.merge(&part.data) {
-                    tracing::warn!(key = %part.key, error = %e, "merging redis update failed");
-                }
-            }
-            None => tracing::debug!(key = %part.key, "received unknown state key"),
-        }
     }
 
     /// Handles one pub/sub message.
@@ -387,14 +358,8 @@ impl RedisPeer {
                     self.publish_full_state();
                 }
             }
-            "full_state" => match FullState::decode(payload) {
-                Ok(full) => full.parts.iter().for_each(|p| self.merge_part(p)),
-                Err(e) => tracing::warn!(error = %e, "decoding a redis full state failed"),
-            },
-            _ => match Part::decode(payload) {
-                Ok(part) => self.merge_part(&part),
-                Err(e) => tracing::warn!(error = %e, "decoding a redis update failed"),
-            },
+            "full_state" => self.states.merge_full_state(payload),
+            _ => self.states.merge_update(payload),
         }
     }
 }
@@ -412,10 +377,7 @@ impl Peer for RedisPeer {
     }
 
     fn add_state(&self, key: &str, state: Arc<dyn State>) -> Arc<dyn Channel> {
-        self.states
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.to_owned(), state);
+        self.states.insert(key, state);
         Arc::new(RedisChannel {
             key: key.to_owned(),
             channel: self.key(key),
