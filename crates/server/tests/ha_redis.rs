@@ -421,8 +421,8 @@ async fn a_redis_cluster_works_the_same() {
 /// Sentinel: one master, one replica and three sentinels, the sentinels given as
 /// `ha_redis_address` with `ha_redis_sentinel_mode_enabled`. The instances find the master
 /// through the sentinels, form one cluster and pass the same checks as with a standalone Redis;
-/// then a `SENTINEL FAILOVER` does not stop notifications or lose silences, and silences made
-/// after it still replicate.
+/// then a `SENTINEL FAILOVER` does not stop notifications or lose silences, silences made after it
+/// still replicate, and with a newcomer the same checks pass again through the new master.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sentinel_failover_keeps_notifying_and_silences() {
     if !redis_available() {
@@ -484,6 +484,24 @@ async fn sentinel_failover_keeps_notifying_and_silences() {
     for s in &servers {
         wait_cluster_ready(&http, &s.url(&format!("{AM_API}/status")), "", 2, s).await;
     }
+    // A new instance joins through the new master, and the same checks pass again after the
+    // failover (the instances follow the master the sentinels name, not only failing writes).
+    let extra = Server::spawn(&Start {
+        args: base.clone(),
+        ..Start::default()
+    });
+    extra.wait_healthy(Duration::from_secs(60)).await;
+    configure(
+        &http,
+        std::slice::from_ref(&extra),
+        &hook_config(&hook.url, "500ms"),
+    )
+    .await;
+    servers.push(extra);
+    for s in &servers {
+        wait_cluster_ready(&http, &s.url(&format!("{AM_API}/status")), "", 3, s).await;
+    }
+    the_same_checks(&http, &hook, &mut servers, "After").await;
 }
 
 /// TLS: Redis listens with TLS and requires client certificates (made for the test by

@@ -328,6 +328,31 @@ impl Link {
         }
     }
 
+    /// With Sentinel: asks the sentinels which node is the master and, if it is not the one in
+    /// use, forgets the connection; true when it changed. Between a failover and the old
+    /// master's demotion both nodes accept writes, so failing writes alone would not notice.
+    pub(crate) async fn master_moved(&self) -> bool {
+        let Backend::Sentinel { client, conn } = &self.backend else {
+            return false;
+        };
+        let named = {
+            let mut sentinel = client.lock().await;
+            match tokio::time::timeout(TIMEOUT * 2, sentinel.async_get_client()).await {
+                Ok(Ok(c)) => c.get_connection_info().addr().to_string(),
+                _ => return false,
+            }
+        };
+        let mut slot = conn.lock().await;
+        let moved = slot
+            .as_ref()
+            .is_some_and(|(c, _)| c.get_connection_info().addr().to_string() != named);
+        if moved {
+            tracing::info!(master = %named, "the sentinels name a new redis master");
+            *slot = None;
+        }
+        moved
+    }
+
     /// The current master (asking the sentinels when not known).
     async fn master(&self) -> redis::RedisResult<(Client, MultiplexedConnection)> {
         let Backend::Sentinel { client, conn } = &self.backend else {
@@ -349,6 +374,7 @@ impl Link {
         let c = master
             .get_multiplexed_async_connection_with_config(&config)
             .await?;
+        tracing::info!(master = %master.get_connection_info().addr(), "using the redis master the sentinels name");
         *slot = Some((master.clone(), c.clone()));
         Ok((master, c))
     }
@@ -359,6 +385,7 @@ impl Link {
     pub(crate) async fn pubsub(&self) -> redis::RedisResult<redis::aio::PubSub> {
         if matches!(self.backend, Backend::Sentinel { .. }) {
             let master = self.master().await?.0;
+            tracing::debug!(node = %master.get_connection_info().addr(), "subscribing through the redis master");
             return match tokio::time::timeout(TIMEOUT, master.get_async_pubsub()).await {
                 Ok(r) => r,
                 Err(_) => Err(timed_out("connecting for pub/sub")),

@@ -114,6 +114,8 @@ pub struct RedisPeer {
     metrics: Arc<ClusterMetrics>,
     outgoing: mpsc::Sender<Outgoing>,
     failing: AtomicBool,
+    /// Wakes the subscriber to subscribe again (the Sentinel master moved).
+    resubscribe: tokio::sync::Notify,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -159,6 +161,7 @@ impl RedisPeer {
             metrics,
             outgoing: tx,
             failing: AtomicBool::new(false),
+            resubscribe: tokio::sync::Notify::new(),
             tasks: Mutex::new(Vec::new()),
         });
         let publisher = tokio::spawn(publish_loop(Arc::downgrade(&peer), rx));
@@ -242,6 +245,12 @@ impl RedisPeer {
 
     /// Records our heartbeat and reads the live members.
     async fn heartbeat_once(&self) {
+        if self.link.master_moved().await {
+            // Everyone moves to the new master: subscribe there too, and ask for what was
+            // published on the old one meanwhile.
+            self.resubscribe.notify_one();
+            self.request_full_state();
+        }
         let start = Instant::now();
         let pipe = members::heartbeat(
             &self.key("members"),
@@ -545,8 +554,16 @@ async fn subscribe_loop(peer: std::sync::Weak<RedisPeer>) {
         backoff = Duration::from_millis(100);
         tracing::debug!(pattern, "subscribed to redis");
         let mut stream = pubsub.on_message();
-        while let Some(msg) = stream.next().await {
+        loop {
             let Some(p) = peer.upgrade() else { return };
+            let msg = tokio::select! {
+                m = stream.next() => m,
+                () = p.resubscribe.notified() => {
+                    tracing::info!("subscribing again through the new redis master");
+                    None
+                }
+            };
+            let Some(msg) = msg else { break };
             p.receive(msg.get_channel_name(), msg.get_payload_bytes());
         }
         tracing::debug!("redis subscription lost; reconnecting");
