@@ -324,7 +324,7 @@ async fn the_sender_killed_right_after_notifying_is_not_repeated() {
     assert_eq!(notifications(&hook.requests(), "KilledSender"), 1);
 }
 
-/// Tight timers: `group_interval` equals `ha_peer_timeout` (1 s) on three instances, and alerts
+/// Tight timers: `group_interval` equals `ha_peer_timeout` (2 s) on three instances, and alerts
 /// resolve at different points of the flush cycle. Every group gets exactly one firing and then
 /// one resolved notification: no duplicate, and no firing notification after the resolved one
 /// (a peer that wakes after another one notified the group since its own flush stays quiet).
@@ -332,15 +332,15 @@ async fn the_sender_killed_right_after_notifying_is_not_repeated() {
 async fn tight_timers_give_no_duplicate_and_no_late_firing() {
     let hook = Collector::start().await;
     let http = reqwest::Client::new();
-    let servers = start_cluster(3, &["cfg:unified_alerting.ha_peer_timeout=1s"]).await;
+    let servers = start_cluster(3, &["cfg:unified_alerting.ha_peer_timeout=2s"]).await;
     let config = json!({
         "template_files": {},
         "alertmanager_config": {
             "route": {
                 "receiver": "hook",
                 "group_by": ["alertname"],
-                "group_wait": "1s",
-                "group_interval": "1s",
+                "group_wait": "2s",
+                "group_interval": "2s",
                 "repeat_interval": "1h",
             },
             "receivers": [{"name": "hook", "webhook_configs": [
@@ -359,9 +359,9 @@ async fn tight_timers_give_no_duplicate_and_no_late_firing() {
     for s in &servers {
         post_alerts(&http, s, &Value::Array(firing.clone())).await;
     }
-    // Resolve group k at 1.2 s + k × 0.2 s: across the first flushes and the waits.
+    // Resolve group k at 2.4 s + k × 0.4 s: across the first flushes and the waits.
     for (k, g) in groups.iter().enumerate() {
-        tokio::time::sleep_until(start + Duration::from_millis(1200 + 200 * k as u64)).await;
+        tokio::time::sleep_until(start + Duration::from_millis(2400 + 400 * k as u64)).await;
         let resolved = json!([{
             "labels": {"alertname": g},
             "endsAt": chrono::Utc::now().to_rfc3339(),
@@ -370,9 +370,9 @@ async fn tight_timers_give_no_duplicate_and_no_late_firing() {
             post_alerts(&http, s, &resolved).await;
         }
     }
-    // The last resolve is at 2.6 s; its group notifies by the next flush and the positions
-    // wait at most 2 s more.
-    tokio::time::sleep_until(start + Duration::from_secs(8)).await;
+    // The last resolve is at 5.2 s; its group notifies by the next flush (2 s) and the
+    // positions wait at most 4 s more.
+    tokio::time::sleep_until(start + Duration::from_secs(15)).await;
     let got = hook.requests();
     for g in &groups {
         let statuses: Vec<&str> = got
