@@ -26,12 +26,9 @@ pub enum ClusterError {
     /// The Redis address is malformed.
     #[error("{0}")]
     Redis(#[from] LinkError),
-    /// A Redis mode that is not built yet was asked for.
-    #[error("[unified_alerting] {0}: not available in this version")]
-    Unavailable(&'static str),
-    /// A TLS setting the Redis client cannot honour.
+    /// A TLS setting is unusable.
     #[error("[unified_alerting] {0}: {1}")]
-    TlsSetting(&'static str, &'static str),
+    TlsSetting(&'static str, String),
     /// A TLS file could not be read.
     #[error("[unified_alerting] {key}: cannot read {path}: {source}")]
     TlsFile {

@@ -98,25 +98,21 @@ pub fn state_keys(s: &Settings) -> wk_api::alertmanagers::StateKeyStyle {
     }
 }
 
-/// The Redis peer's options when `ha_redis_address` is set; modes not built yet are errors.
+/// The Redis peer's options when `ha_redis_address` is set. Several addresses without Sentinel
+/// mean Redis Cluster, as go-redis's universal client decides for Grafana.
 pub fn redis(
     s: &Settings,
 ) -> Result<Option<wk_cluster::redis::RedisOptions>, crate::cluster::ClusterError> {
-    use crate::cluster::ClusterError::Unavailable;
     let ua = &s.unified_alerting;
     if ua.ha_redis_address.is_empty() {
         return Ok(None);
     }
     let tls = redis_tls(s)?;
     let several = ua.ha_redis_address.len() > 1;
-    if several && !ua.ha_redis_cluster_mode_enabled && !ua.ha_redis_sentinel_mode_enabled {
-        return Err(Unavailable(
-            "ha_redis_address with several addresses needs ha_redis_cluster_mode_enabled or ha_redis_sentinel_mode_enabled;",
-        ));
-    }
     let target = wk_cluster::redis::Target {
         addrs: ua.ha_redis_address.clone(),
-        cluster: ua.ha_redis_cluster_mode_enabled,
+        cluster: ua.ha_redis_cluster_mode_enabled
+            || (several && !ua.ha_redis_sentinel_mode_enabled),
         tls,
         sentinel: ua
             .ha_redis_sentinel_mode_enabled
@@ -136,7 +132,8 @@ pub fn redis(
     Ok(Some(o))
 }
 
-/// `ha_redis_tls_*`, with the files read; what the Redis client cannot do is a start-up error.
+/// `ha_redis_tls_*`: the files read and the TLS client configuration built, so a bad file,
+/// name, version or cipher suite is a start-up error naming its key.
 fn redis_tls(
     s: &Settings,
 ) -> Result<Option<wk_cluster::redis::TlsTarget>, crate::cluster::ClusterError> {
@@ -144,12 +141,6 @@ fn redis_tls(
     let ua = &s.unified_alerting;
     if !ua.ha_redis_tls_enabled {
         return Ok(None);
-    }
-    if ua.ha_redis_cluster_mode_enabled || ua.ha_redis_sentinel_mode_enabled {
-        return Err(TlsSetting(
-            "ha_redis_tls_enabled",
-            "TLS is available with a standalone Redis only, not with Redis Cluster or Sentinel",
-        ));
     }
     let read =
         |key: &'static str, path: &str| -> Result<Option<Vec<u8>>, crate::cluster::ClusterError> {
@@ -165,44 +156,54 @@ fn redis_tls(
     let ca = read("ha_redis_tls_ca_path", &ua.ha_redis_tls_ca_path)?;
     let cert = read("ha_redis_tls_cert_path", &ua.ha_redis_tls_cert_path)?;
     let key = read("ha_redis_tls_key_path", &ua.ha_redis_tls_key_path)?;
-    let client = match (cert, key) {
+    let client_pem = match (cert, key) {
         (Some(c), Some(k)) => Some((c, k)),
         (None, None) => None,
         _ => {
             return Err(TlsSetting(
                 "ha_redis_tls_cert_path",
-                "a client certificate needs both ha_redis_tls_cert_path and ha_redis_tls_key_path",
+                "a client certificate needs both ha_redis_tls_cert_path and ha_redis_tls_key_path"
+                    .to_owned(),
             ));
         }
     };
-    if !ua.ha_redis_tls_server_name.is_empty() {
-        let host = ua
-            .ha_redis_address
-            .first()
-            .and_then(|a| a.rsplit_once(':'))
-            .map(|(h, _)| h.trim_matches(['[', ']']));
-        if host != Some(ua.ha_redis_tls_server_name.as_str()) {
-            return Err(TlsSetting(
-                "ha_redis_tls_server_name",
-                "the certificate is checked against the host of ha_redis_address; put that name in ha_redis_address instead",
-            ));
-        }
+    let min_version = match ua.ha_redis_tls_min_version.as_str() {
+        "" => wk_tls::MinVersion::default(),
+        v => wk_tls::MinVersion::from_go(v).ok_or_else(|| {
+            TlsSetting(
+                "ha_redis_tls_min_version",
+                format!(
+                    "{v:?} is not one of VersionTLS10, VersionTLS11, VersionTLS12, VersionTLS13"
+                ),
+            )
+        })?,
+    };
+    let server_name = Some(ua.ha_redis_tls_server_name.clone()).filter(|n| !n.is_empty());
+    if let Some(name) = &server_name {
+        wk_tls::server_name(name)
+            .map_err(|e| TlsSetting("ha_redis_tls_server_name", e.to_string()))?;
     }
-    if ua.ha_redis_tls_min_version == "VersionTLS13" {
-        return Err(TlsSetting(
-            "ha_redis_tls_min_version",
-            "VersionTLS13 cannot be enforced (TLS 1.2 and 1.3 are always offered); leave it empty or VersionTLS12",
-        ));
-    }
-    if !ua.ha_redis_tls_cipher_suites.is_empty() {
-        return Err(TlsSetting(
-            "ha_redis_tls_cipher_suites",
-            "cipher suites cannot be chosen (the TLS library's safe defaults are used); leave it empty",
-        ));
-    }
-    Ok(Some(wk_cluster::redis::TlsTarget {
-        ca,
-        client,
+    let tls = wk_tls::ClientTls {
+        ca_pem: ca,
+        client_pem,
+        // The name is given to the handshake, which checks the certificate against it.
+        verify_name: None,
+        min_version,
+        cipher_suites: ua.ha_redis_tls_cipher_suites.clone(),
         insecure_skip_verify: ua.ha_redis_tls_insecure_skip_verify,
+    };
+    let config = wk_tls::client_config(&tls).map_err(|e| {
+        let key = match &e {
+            wk_tls::TlsError::Ca(_) | wk_tls::TlsError::PlatformRoots(_) => "ha_redis_tls_ca_path",
+            wk_tls::TlsError::ClientCert(_) => "ha_redis_tls_cert_path",
+            wk_tls::TlsError::ServerName(_) => "ha_redis_tls_server_name",
+            wk_tls::TlsError::CipherSuite { .. } => "ha_redis_tls_cipher_suites",
+            wk_tls::TlsError::Versions(_) => "ha_redis_tls_min_version",
+        };
+        TlsSetting(key, e.to_string())
+    })?;
+    Ok(Some(wk_cluster::redis::TlsTarget {
+        config: std::sync::Arc::new(config),
+        server_name,
     }))
 }

@@ -10,15 +10,14 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
-use redis::{
-    AsyncConnectionConfig, Client, ClientTlsConfig, ConnectionAddr, ConnectionInfo,
-    IntoConnectionInfo, RedisConnectionInfo, TlsCertificates,
-};
+use redis::{AsyncConnectionConfig, ConnectionAddr, RedisConnectionInfo, TlsMode};
 use tokio::sync::Mutex;
 
+use super::cluster_node::{self, NodeConnection};
+use super::dial::{Dialer, TlsTarget};
+
 /// How long connecting, and each command, may take.
-const TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Why Redis could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +28,9 @@ pub enum LinkError {
     /// The client could not be built.
     #[error("redis client: {0}")]
     Client(redis::RedisError),
+    /// Another Redis Cluster TLS configuration is already in use in this process.
+    #[error("redis cluster: a different TLS configuration is already in use in this process")]
+    ClusterTlsInUse,
 }
 
 /// Redis Sentinel settings.
@@ -42,27 +44,6 @@ pub struct SentinelTarget {
     pub password: String,
 }
 
-/// TLS to Redis (`ha_redis_tls_*`), as PEM bytes read from the configured files.
-#[derive(Clone, Default)]
-pub struct TlsTarget {
-    /// CA certificates to trust instead of the system's.
-    pub ca: Option<Vec<u8>>,
-    /// Client certificate and key (mutual TLS).
-    pub client: Option<(Vec<u8>, Vec<u8>)>,
-    /// Skip certificate verification (`ha_redis_tls_insecure_skip_verify`).
-    pub insecure_skip_verify: bool,
-}
-
-impl std::fmt::Debug for TlsTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsTarget")
-            .field("ca", &self.ca.is_some())
-            .field("client", &self.client.is_some())
-            .field("insecure_skip_verify", &self.insecure_skip_verify)
-            .finish()
-    }
-}
-
 /// Where and how to connect.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -72,13 +53,13 @@ pub struct Target {
     pub cluster: bool,
     /// Redis Sentinel (`ha_redis_sentinel_mode_enabled`): `addrs` are sentinels.
     pub sentinel: Option<SentinelTarget>,
-    /// TLS (standalone Redis only).
+    /// TLS, to every node (and to the sentinels).
     pub tls: Option<TlsTarget>,
     /// ACL user ("" for none).
     pub username: String,
     /// Password ("" for none).
     pub password: String,
-    /// Database number (standalone only).
+    /// Database number (standalone and Sentinel only).
     pub db: i64,
 }
 
@@ -96,60 +77,71 @@ impl Target {
         }
     }
 
-    fn info(&self, addr: &str) -> Result<ConnectionInfo, LinkError> {
-        let (host, port) = host_port(addr)?;
-        let mut settings =
-            RedisConnectionInfo::default().set_db(if self.cluster { 0 } else { self.db });
-        if !self.username.is_empty() {
-            settings = settings.set_username(&self.username);
-        }
-        if !self.password.is_empty() {
-            settings = settings.set_password(&self.password);
-        }
-        let addr = match &self.tls {
-            Some(tls) => ConnectionAddr::TcpTls {
-                host: host.to_owned(),
-                port,
-                insecure: tls.insecure_skip_verify,
-                tls_params: None,
-            },
-            None => ConnectionAddr::Tcp(host.to_owned(), port),
-        };
-        Ok(addr
-            .into_connection_info()
-            .map_err(LinkError::Client)?
-            .set_redis_settings(settings))
+    /// Authentication and database for the data nodes.
+    fn redis_info(&self) -> RedisConnectionInfo {
+        credentials(
+            &self.username,
+            &self.password,
+            if self.cluster { 0 } else { self.db },
+        )
     }
 }
 
-fn host_port(addr: &str) -> Result<(&str, u16), LinkError> {
+fn credentials(username: &str, password: &str, db: i64) -> RedisConnectionInfo {
+    let mut info = RedisConnectionInfo::default().set_db(db);
+    if !username.is_empty() {
+        info = info.set_username(username);
+    }
+    if !password.is_empty() {
+        info = info.set_password(password);
+    }
+    info
+}
+
+fn host_port(addr: &str) -> Result<(String, u16), LinkError> {
     addr.rsplit_once(':')
         .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
         .filter(|(h, _)| !h.is_empty())
+        .map(|(h, p)| (h.to_owned(), p))
         .ok_or_else(|| LinkError::Address(addr.to_owned()))
+}
+
+/// Connection settings: connect and response timeouts.
+fn connection_config() -> AsyncConnectionConfig {
+    AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(TIMEOUT))
+        .set_response_timeout(Some(TIMEOUT))
 }
 
 enum Backend {
     Sentinel {
-        client: Mutex<SentinelClient>,
-        /// The current master's client and connection.
-        conn: Mutex<Option<(Client, MultiplexedConnection)>>,
+        /// The sentinels' addresses.
+        sentinels: Vec<(String, u16)>,
+        /// The monitored master's name.
+        master_name: String,
+        /// Authentication for the sentinels.
+        sentinel_info: RedisConnectionInfo,
+        /// The current master's address and connection.
+        conn: Mutex<Option<((String, u16), MultiplexedConnection)>>,
     },
     Single {
-        client: Client,
         conn: Mutex<Option<MultiplexedConnection>>,
     },
     Cluster {
-        client: ClusterClient,
-        conn: Mutex<Option<ClusterConnection>>,
+        client: Box<ClusterClient>,
+        conn: Mutex<Option<ClusterConnection<NodeConnection>>>,
     },
 }
 
 /// A lazily (re)connected Redis connection.
 pub(crate) struct Link {
     backend: Backend,
-    /// One client per address, for subscriptions (tried in order).
-    nodes: Vec<Client>,
+    dialer: Dialer,
+    /// Authentication and database for the data nodes.
+    info: RedisConnectionInfo,
+    /// The configured addresses (the server, or Cluster seeds), for subscriptions, tried in
+    /// order.
+    nodes: Vec<(String, u16)>,
 }
 
 /// Whether the connection must be made again: it broke, or (after a Sentinel failover) the
@@ -162,70 +154,45 @@ fn dropped(e: &redis::RedisError) -> bool {
         || e.code() == Some("READONLY")
 }
 
+fn failed(what: String) -> redis::RedisError {
+    redis::RedisError::from(std::io::Error::other(what))
+}
+
 impl Link {
     /// A link to `target`; nothing is connected yet.
     pub(crate) fn new(target: &Target) -> Result<Self, LinkError> {
-        let infos = target
+        let nodes = target
             .addrs
             .iter()
-            .map(|a| target.info(a))
+            .map(|a| host_port(a))
             .collect::<Result<Vec<_>, _>>()?;
-        let nodes = if target.sentinel.is_some() {
-            Vec::new()
-        } else {
-            infos
-                .iter()
-                .map(|i| match &target.tls {
-                    Some(tls) => Client::build_with_tls(
-                        i.clone(),
-                        TlsCertificates {
-                            client_tls: tls.client.clone().map(|(client_cert, client_key)| {
-                                ClientTlsConfig {
-                                    client_cert,
-                                    client_key,
-                                }
-                            }),
-                            root_cert: tls.ca.clone(),
-                        },
-                    )
-                    .map_err(LinkError::Client),
-                    None => Client::open(i.clone()).map_err(LinkError::Client),
-                })
-                .collect::<Result<Vec<_>, _>>()?
-        };
+        if nodes.is_empty() {
+            return Err(LinkError::Address(String::new()));
+        }
+        let dialer = Dialer::new(target.tls.clone(), TIMEOUT);
+        let info = target.redis_info();
         let backend = if let Some(sentinel) = &target.sentinel {
-            let addrs = target
-                .addrs
-                .iter()
-                .map(|a| host_port(a).map(|(h, p)| ConnectionAddr::Tcp(h.to_owned(), p)))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut b = SentinelClientBuilder::new(
-                addrs,
-                &sentinel.master_name,
-                SentinelServerType::Master,
-            )
-            .map_err(LinkError::Client)?
-            .set_client_to_redis_db(target.db);
-            if !target.username.is_empty() {
-                b = b.set_client_to_redis_username(&target.username);
-            }
-            if !target.password.is_empty() {
-                b = b.set_client_to_redis_password(&target.password);
-            }
-            if !sentinel.username.is_empty() {
-                b = b.set_client_to_sentinel_username(&sentinel.username);
-            }
-            if !sentinel.password.is_empty() {
-                b = b.set_client_to_sentinel_password(&sentinel.password);
-            }
             Backend::Sentinel {
-                client: Mutex::new(b.build().map_err(LinkError::Client)?),
+                sentinels: nodes.clone(),
+                master_name: sentinel.master_name.clone(),
+                sentinel_info: credentials(&sentinel.username, &sentinel.password, 0),
                 conn: Mutex::new(None),
             }
         } else if target.cluster {
-            let mut b = ClusterClient::builder(infos)
+            let seeds = nodes
+                .iter()
+                .map(|(h, p)| ConnectionAddr::Tcp(h.clone(), *p))
+                .collect::<Vec<_>>();
+            let mut b = ClusterClient::builder(seeds)
                 .connection_timeout(TIMEOUT)
                 .response_timeout(TIMEOUT);
+            if let Some(tls) = &target.tls {
+                if !cluster_node::install(tls, TIMEOUT) {
+                    return Err(LinkError::ClusterTlsInUse);
+                }
+                // Marks node addresses as TLS for our connector; the client's TLS is unused.
+                b = b.tls(TlsMode::Secure);
+            }
             if !target.username.is_empty() {
                 b = b.username(&target.username);
             }
@@ -233,20 +200,20 @@ impl Link {
                 b = b.password(&target.password);
             }
             Backend::Cluster {
-                client: b.build().map_err(LinkError::Client)?,
+                client: Box::new(b.build().map_err(LinkError::Client)?),
                 conn: Mutex::new(None),
             }
         } else {
-            let client = nodes
-                .first()
-                .cloned()
-                .ok_or_else(|| LinkError::Address(String::new()))?;
             Backend::Single {
-                client,
                 conn: Mutex::new(None),
             }
         };
-        Ok(Self { backend, nodes })
+        Ok(Self {
+            backend,
+            dialer,
+            info,
+            nodes,
+        })
     }
 
     /// Runs `cmd` (or a pipeline); on a connection error the connection is dropped so the next
@@ -267,17 +234,16 @@ impl Link {
                 }
                 r
             }
-            Backend::Single { client, conn } => {
+            Backend::Single { conn } => {
                 let mut c = {
                     let mut slot = conn.lock().await;
                     match slot.as_ref() {
                         Some(c) => c.clone(),
                         None => {
-                            let config = AsyncConnectionConfig::new()
-                                .set_connection_timeout(Some(TIMEOUT))
-                                .set_response_timeout(Some(TIMEOUT));
-                            let c = client
-                                .get_multiplexed_async_connection_with_config(&config)
+                            let (host, port) = &self.nodes[0];
+                            let c = self
+                                .dialer
+                                .multiplexed(host, *port, &self.info, connection_config())
                                 .await?;
                             *slot = Some(c.clone());
                             c
@@ -298,10 +264,12 @@ impl Link {
                     match slot.as_ref() {
                         Some(c) => c.clone(),
                         None => {
-                            let c =
-                                tokio::time::timeout(TIMEOUT * 2, client.get_async_connection())
-                                    .await
-                                    .map_err(|_| timed_out("connecting to the redis cluster"))??;
+                            let c = tokio::time::timeout(
+                                TIMEOUT * 2,
+                                client.get_async_generic_connection::<NodeConnection>(),
+                            )
+                            .await
+                            .map_err(|_| timed_out("connecting to the redis cluster"))??;
                             *slot = Some(c.clone());
                             c
                         }
@@ -323,60 +291,112 @@ impl Link {
     pub(crate) async fn reset(&self) {
         match &self.backend {
             Backend::Sentinel { conn, .. } => *conn.lock().await = None,
-            Backend::Single { conn, .. } => *conn.lock().await = None,
+            Backend::Single { conn } => *conn.lock().await = None,
             Backend::Cluster { conn, .. } => *conn.lock().await = None,
         }
+    }
+
+    /// Asks the sentinels, in order, for the master's address.
+    async fn ask_sentinels(
+        &self,
+        sentinels: &[(String, u16)],
+        master_name: &str,
+        sentinel_info: &RedisConnectionInfo,
+    ) -> redis::RedisResult<(String, u16)> {
+        let mut last = failed("no sentinel configured".to_owned());
+        for (host, port) in sentinels {
+            let asked = async {
+                let mut c = self
+                    .dialer
+                    .multiplexed(host, *port, sentinel_info, connection_config())
+                    .await?;
+                let addr: Option<(String, u16)> = redis::cmd("SENTINEL")
+                    .arg("get-master-addr-by-name")
+                    .arg(master_name)
+                    .query_async(&mut c)
+                    .await?;
+                addr.ok_or_else(|| {
+                    failed(format!(
+                        "sentinel {host}:{port} does not monitor a master named {master_name:?}"
+                    ))
+                })
+            }
+            .await;
+            match asked {
+                Ok(addr) => return Ok(addr),
+                Err(e) => {
+                    tracing::debug!(sentinel = %format!("{host}:{port}"), error = %e, "sentinel did not answer");
+                    last = e;
+                }
+            }
+        }
+        Err(last)
     }
 
     /// With Sentinel: asks the sentinels which node is the master and, if it is not the one in
     /// use, forgets the connection; true when it changed. Between a failover and the old
     /// master's demotion both nodes accept writes, so failing writes alone would not notice.
     pub(crate) async fn master_moved(&self) -> bool {
-        let Backend::Sentinel { client, conn } = &self.backend else {
+        let Backend::Sentinel {
+            sentinels,
+            master_name,
+            sentinel_info,
+            conn,
+        } = &self.backend
+        else {
             return false;
         };
-        let named = {
-            let mut sentinel = client.lock().await;
-            match tokio::time::timeout(TIMEOUT * 2, sentinel.async_get_client()).await {
-                Ok(Ok(c)) => c.get_connection_info().addr().to_string(),
-                _ => return false,
-            }
+        let Ok(named) = self
+            .ask_sentinels(sentinels, master_name, sentinel_info)
+            .await
+        else {
+            return false;
         };
         let mut slot = conn.lock().await;
-        let moved = slot
-            .as_ref()
-            .is_some_and(|(c, _)| c.get_connection_info().addr().to_string() != named);
+        let moved = slot.as_ref().is_some_and(|(addr, _)| *addr != named);
         if moved {
-            tracing::info!(master = %named, "the sentinels name a new redis master");
+            tracing::info!(master = %format!("{}:{}", named.0, named.1), "the sentinels name a new redis master");
             *slot = None;
         }
         moved
     }
 
-    /// The current master (asking the sentinels when not known).
-    async fn master(&self) -> redis::RedisResult<(Client, MultiplexedConnection)> {
-        let Backend::Sentinel { client, conn } = &self.backend else {
-            return Err(timed_out("not a sentinel link"));
+    /// The current master's address and connection (asking the sentinels when not known); the
+    /// node must say it is a master.
+    async fn master(&self) -> redis::RedisResult<((String, u16), MultiplexedConnection)> {
+        let Backend::Sentinel {
+            sentinels,
+            master_name,
+            sentinel_info,
+            conn,
+        } = &self.backend
+        else {
+            return Err(failed("not a sentinel link".to_owned()));
         };
         let mut slot = conn.lock().await;
         if let Some(c) = slot.as_ref() {
             return Ok(c.clone());
         }
-        let master = {
-            let mut sentinel = client.lock().await;
-            tokio::time::timeout(TIMEOUT * 2, sentinel.async_get_client())
-                .await
-                .map_err(|_| timed_out("asking the sentinels for the master"))??
-        };
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(TIMEOUT))
-            .set_response_timeout(Some(TIMEOUT));
-        let c = master
-            .get_multiplexed_async_connection_with_config(&config)
+        let (host, port) = self
+            .ask_sentinels(sentinels, master_name, sentinel_info)
             .await?;
-        tracing::info!(master = %master.get_connection_info().addr(), "using the redis master the sentinels name");
-        *slot = Some((master.clone(), c.clone()));
-        Ok((master, c))
+        let mut c = self
+            .dialer
+            .multiplexed(&host, port, &self.info, connection_config())
+            .await?;
+        let role: Vec<redis::Value> = redis::cmd("ROLE").query_async(&mut c).await?;
+        let role = role
+            .first()
+            .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
+            .unwrap_or_default();
+        if role != "master" {
+            return Err(failed(format!(
+                "{host}:{port}, named master by the sentinels, is a {role}"
+            )));
+        }
+        tracing::info!(master = %format!("{host}:{port}"), tls = self.dialer.is_tls(), "using the redis master the sentinels name");
+        *slot = Some(((host.clone(), port), c.clone()));
+        Ok(((host, port), c))
     }
 
     /// A new pub/sub connection: to the server, to the current master (Sentinel; its replicas
@@ -384,19 +404,15 @@ impl Link {
     /// the first Cluster node that answers.
     pub(crate) async fn pubsub(&self) -> redis::RedisResult<redis::aio::PubSub> {
         if matches!(self.backend, Backend::Sentinel { .. }) {
-            let master = self.master().await?.0;
-            tracing::debug!(node = %master.get_connection_info().addr(), "subscribing through the redis master");
-            return match tokio::time::timeout(TIMEOUT, master.get_async_pubsub()).await {
-                Ok(r) => r,
-                Err(_) => Err(timed_out("connecting for pub/sub")),
-            };
+            let (host, port) = self.master().await?.0;
+            tracing::debug!(node = %format!("{host}:{port}"), "subscribing through the redis master");
+            return self.dialer.pubsub(&host, port, &self.info).await;
         }
-        let mut last = timed_out("no redis address");
-        for node in &self.nodes {
-            match tokio::time::timeout(TIMEOUT, node.get_async_pubsub()).await {
-                Ok(Ok(ps)) => return Ok(ps),
-                Ok(Err(e)) => last = e,
-                Err(_) => last = timed_out("connecting for pub/sub"),
+        let mut last = failed("no redis address".to_owned());
+        for (host, port) in &self.nodes {
+            match self.dialer.pubsub(host, *port, &self.info).await {
+                Ok(ps) => return Ok(ps),
+                Err(e) => last = e,
             }
         }
         Err(last)

@@ -16,6 +16,8 @@
 //! the whole cluster) and Sentinel (the master is asked of the sentinels, and asked again after a
 //! failover).
 
+mod cluster_node;
+mod dial;
 mod link;
 mod members;
 
@@ -34,8 +36,9 @@ use crate::settle::{Readiness, settle};
 use crate::states::Registry;
 use crate::wire::Part;
 use crate::{BoxFuture, Channel, ClusterStatus, Peer, PeerInfo, State};
+pub use dial::TlsTarget;
 use link::Link;
-pub use link::{LinkError, SentinelTarget, Target, TlsTarget};
+pub use link::{LinkError, SentinelTarget, Target};
 
 /// Grafana's heartbeat period, the most we wait between heartbeats.
 const MAX_HEARTBEAT: Duration = Duration::from_secs(5);
