@@ -1,0 +1,1 @@
+//! Server-side expressions (`__expr__`).
