@@ -1,10 +1,12 @@
 //! A state's broadcast channel: updates up to 700 bytes are gossiped through the transmit-limited
-//! queue; larger ones go over TCP to every other member, one message at a time from a bounded
-//! queue of 200 (full: dropped and counted), as Alertmanager's `Channel` does. Changes made
+//! queue; larger ones go over TCP to every other member from a bounded queue of 200 (full:
+//! dropped and counted), as Alertmanager's `Channel` does, but through one sender per member so
+//! an unreachable peer does not hold up the others. Changes made
 //! locally ([`Channel::push`]) take both paths, so a new silence or notification-log entry
 //! reaches every peer at once instead of at the next gossip round (Grafana's reliable
 //! delivery, applied to local changes only).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
 use prost::Message;
@@ -88,7 +90,9 @@ impl Channel for GossipChannel {
     }
 }
 
-/// Sends each oversized message to every other member in parallel, waiting for all.
+/// Hands each reliable message to one sender per other member, so a slow or unreachable peer
+/// (up to the TCP timeout) delays only its own messages; a peer's full queue drops the message
+/// for that peer (counted). Senders of peers that left are dropped.
 async fn send_oversized(
     key: String,
     mut rx: mpsc::Receiver<Vec<u8>>,
@@ -96,38 +100,70 @@ async fn send_oversized(
     metrics: Arc<ClusterMetrics>,
 ) {
     let label = KeyLabel { key: key.clone() };
+    let mut senders: HashMap<String, mpsc::Sender<Arc<Vec<u8>>>> = HashMap::new();
     while let Some(msg) = rx.recv().await {
-        let Some(list) = list.upgrade() else { return };
-        let start = Instant::now();
-        let me = list.name().to_owned();
-        let sends = list
+        let Some(strong) = list.upgrade() else { return };
+        let me = strong.name().to_owned();
+        let members: Vec<String> = strong
             .members()
             .into_iter()
-            .filter(|n| n.name != me)
-            .map(|node| {
-                let list = Arc::clone(&list);
-                let msg = msg.clone();
-                async move { (list.send_reliable(&node, &msg).await, node) }
-            })
-            .collect::<Vec<_>>();
-        for (result, node) in futures::future::join_all(sends).await {
-            match result {
-                Ok(()) => {
-                    metrics.oversized_sent.get_or_create(&label).inc();
-                    ClusterMetrics::count(&metrics.messages_sent, "update");
-                    ClusterMetrics::add_size(&metrics.messages_sent_size, "update", msg.len());
-                }
-                Err(e) => {
-                    metrics.oversized_failure.get_or_create(&label).inc();
-                    metrics
-                        .publish_failures
-                        .get_or_create(&PublishFailure {
-                            msg_type: "update",
-                            reason: "send_reliable",
-                        })
-                        .inc();
-                    tracing::warn!(key = %key, peer = %node.name, error = %e, "sending an oversized update failed");
-                }
+            .map(|n| n.name)
+            .filter(|n| *n != me)
+            .collect();
+        drop(strong);
+        senders.retain(|name, tx| members.contains(name) && !tx.is_closed());
+        let msg = Arc::new(msg);
+        for name in members {
+            let tx = senders.entry(name.clone()).or_insert_with(|| {
+                let (tx, peer_rx) = mpsc::channel(OVERSIZED_QUEUE);
+                tokio::spawn(send_to_peer(
+                    key.clone(),
+                    name.clone(),
+                    peer_rx,
+                    list.clone(),
+                    Arc::clone(&metrics),
+                ));
+                tx
+            });
+            if tx.try_send(Arc::clone(&msg)).is_err() {
+                metrics.oversized_dropped.get_or_create(&label).inc();
+                tracing::warn!(key = %key, peer = %name, "reliable send queue of a peer full; update dropped for it");
+            }
+        }
+    }
+}
+
+/// Sends the messages for one member, in order, while it is a member.
+async fn send_to_peer(
+    key: String,
+    peer: String,
+    mut rx: mpsc::Receiver<Arc<Vec<u8>>>,
+    list: Weak<Memberlist>,
+    metrics: Arc<ClusterMetrics>,
+) {
+    let label = KeyLabel { key: key.clone() };
+    while let Some(msg) = rx.recv().await {
+        let Some(list) = list.upgrade() else { return };
+        let Some(node) = list.members().into_iter().find(|n| n.name == peer) else {
+            return;
+        };
+        let start = Instant::now();
+        match list.send_reliable(&node, &msg).await {
+            Ok(()) => {
+                metrics.oversized_sent.get_or_create(&label).inc();
+                ClusterMetrics::count(&metrics.messages_sent, "update");
+                ClusterMetrics::add_size(&metrics.messages_sent_size, "update", msg.len());
+            }
+            Err(e) => {
+                metrics.oversized_failure.get_or_create(&label).inc();
+                metrics
+                    .publish_failures
+                    .get_or_create(&PublishFailure {
+                        msg_type: "update",
+                        reason: "send_reliable",
+                    })
+                    .inc();
+                tracing::warn!(key = %key, peer = %node.name, error = %e, "sending an oversized update failed");
             }
         }
         metrics
