@@ -1,60 +1,31 @@
-//! Redis HA, black box: `watchkeeper` processes on loopback, each given only the address and
-//! credentials of one real `redis-server` (ACL user, key prefix; no `ha_peers`), form one
-//! cluster (members, positions in start order, metrics, keys only under the prefix), replicate
-//! silences and their expiry, notify once per group, fail over when position 0 dies, keep
-//! notifying through a Redis outage and re-form the cluster after it, and never fail to start
-//! on a Redis they cannot log in to. Every wait is a bounded poll; "nothing more arrives"
-//! checks watch a fixed window after the last timer that could fire. Skipped (with the reason
-//! printed) when `redis-server` is not installed, unless `WATCHKEEPER_TEST_REQUIRE_SERVICES=1`.
+//! Redis HA, black box, over plain TCP: `watchkeeper` processes on loopback, each given only the
+//! address and credentials of one real `redis-server` (ACL user, key prefix; no `ha_peers`),
+//! form one cluster (members, positions in start order, metrics, keys only under the prefix),
+//! replicate silences and their expiry, notify once per group, fail over when position 0 dies,
+//! keep notifying through a Redis outage and re-form the cluster after it, and never fail to
+//! start on a Redis they cannot log in to. A three-master Redis Cluster and a Sentinel setup
+//! (through a `SENTINEL FAILOVER`) pass the same checks ([`common::ha::the_same_checks`]). TLS
+//! to Redis, in all three modes, is tested in `ha_redis_tls.rs`. Every wait is a bounded poll;
+//! "nothing more arrives" checks watch a fixed window after the last timer that could fire.
+//! Skipped (with the reason printed) when `redis-server` is not installed, unless
+//! `WATCHKEEPER_TEST_REQUIRE_SERVICES=1`.
 
 mod common;
 
 use std::time::Duration;
 
 use common::ha::{
-    AM_API, configure, count_after_first, eventually, get, hook_config, metric, notifications,
-    peer_names, post_alerts, post_silence, silence_body, silence_state,
+    AM_API, assert_start_order, configure, count_after_first, eventually, hook_config, metric,
+    notifications, peer_names, post_alerts, post_silence, silence_body, silence_state,
+    the_same_checks, wait_silence_state,
 };
 use common::redis::{
-    REDIS_PREFIX, RedisCluster, RedisSentinels, RedisServer, SENTINEL_MASTER, TestPki, args_for,
-    redis_args, redis_available, start_clustered, start_redis_cluster, start_tls,
+    REDIS_PREFIX, RedisCluster, RedisSentinels, RedisServer, SENTINEL_MASTER, args_for, redis_args,
+    redis_available, start_clustered, start_redis_cluster,
 };
 use common::webhook::Collector;
 use common::{Server, Start, wait_cluster_ready};
 use serde_json::{Value, json};
-
-/// Each server's own name (`cluster.name`), in start order.
-async fn own_names(http: &reqwest::Client, servers: &[Server]) -> Vec<String> {
-    let mut names = Vec::new();
-    for s in servers {
-        let status = get(http, s, "/status").await;
-        let name = status["cluster"]["name"].as_str().unwrap_or("");
-        assert!(!name.is_empty(), "no cluster.name: {status}");
-        names.push(name.to_owned());
-    }
-    names
-}
-
-/// Asserts that every server lists the members in start order: position k is the k-th
-/// started server (the oldest live member is position 0).
-async fn assert_start_order(http: &reqwest::Client, servers: &[Server]) -> Vec<String> {
-    let names = own_names(http, servers).await;
-    for (k, s) in servers.iter().enumerate() {
-        let status = get(http, s, "/status").await;
-        assert_eq!(
-            peer_names(&status),
-            names,
-            "server {k}: members not in start order; status {status}"
-        );
-        for p in status["cluster"]["peers"].as_array().expect("peers") {
-            assert!(
-                p["address"].as_str().is_some(),
-                "server {k}: a peer without an address: {status}"
-            );
-        }
-    }
-    names
-}
 
 /// Polls `server`'s status until the cluster is `ready` with `members` peers, for at most
 /// `secs`; panics with the last status and the server log.
@@ -83,17 +54,6 @@ async fn wait_members(http: &reqwest::Client, server: &Server, members: usize, s
             server.log()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Waits until silence `id` is in `state` on every server (10 s each).
-async fn wait_silence_state(http: &reqwest::Client, servers: &[Server], id: &str, state: &str) {
-    for (k, s) in servers.iter().enumerate() {
-        let what = format!("silence {id} is {state} on server {k}");
-        eventually(10, &what, || async {
-            (silence_state(http, s, id).await.as_deref() == Some(state)).then_some(())
-        })
-        .await;
     }
 }
 
@@ -346,56 +306,6 @@ async fn a_bad_password_is_logged_not_fatal() {
     .await;
 }
 
-/// The checks every Redis mode must pass, on `servers` (started in order, configured with
-/// `hook`): one notification per group, a silence and its expiry on every instance, and, once
-/// position 0 is killed, exactly one notification from a survivor within about one peer
-/// timeout. `tag` keeps alert names apart between calls.
-async fn the_same_checks(
-    http: &reqwest::Client,
-    hook: &Collector,
-    servers: &mut Vec<Server>,
-    tag: &str,
-) {
-    let once = format!("{tag}Once");
-    let alert = json!([{"labels": {"alertname": once}}]);
-    for s in servers.iter() {
-        post_alerts(http, s, &alert).await;
-    }
-    assert_eq!(
-        count_after_first(hook, &once, Duration::from_secs(4)).await,
-        1
-    );
-
-    let id = post_silence(http, &servers[2], &silence_body(tag)).await;
-    wait_silence_state(http, servers, &id, "active").await;
-    let r = http
-        .delete(servers[0].url(&format!("{AM_API}/silence/{id}")))
-        .basic_auth("admin", Some("admin"))
-        .send()
-        .await
-        .expect("DELETE silence");
-    assert_eq!(r.status(), 200);
-    wait_silence_state(http, servers, &id, "expired").await;
-
-    drop(servers.remove(0));
-    let failover = format!("{tag}Failover");
-    let alert = json!([{"labels": {"alertname": failover}}]);
-    let pushed = tokio::time::Instant::now();
-    for s in servers.iter() {
-        post_alerts(http, s, &alert).await;
-    }
-    hook.wait_for(
-        Duration::from_secs(30),
-        || "no failover notification".to_owned(),
-        |got| (notifications(got, &failover) > 0).then_some(()),
-    )
-    .await;
-    let took = pushed.elapsed();
-    assert!(took < Duration::from_secs(3), "failover took {took:?}");
-    let n = count_after_first(hook, &failover, Duration::from_secs(4)).await;
-    assert_eq!(n, 1);
-}
-
 /// A three-master Redis Cluster (`redis-cli --cluster create`), all masters given as
 /// `ha_redis_address` with `ha_redis_cluster_mode_enabled`: the instances form one cluster in
 /// start order and pass the same checks as with a standalone Redis (membership is one key, so no
@@ -502,72 +412,4 @@ async fn sentinel_failover_keeps_notifying_and_silences() {
         wait_cluster_ready(&http, &s.url(&format!("{AM_API}/status")), "", 3, s).await;
     }
     the_same_checks(&http, &hook, &mut servers, "After").await;
-}
-
-/// TLS: Redis listens with TLS and requires client certificates (made for the test by
-/// `openssl`). Two instances given the CA, a client certificate and key form one cluster over
-/// it; an instance trusting another CA refuses the server's certificate, logs why, and stays
-/// out (it notifies alone rather than not at all).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tls_with_verified_certificates() {
-    if !redis_available() {
-        return;
-    }
-    let pki = TestPki::create();
-    let (redis, tls_port) = start_tls(&pki);
-    let tls = |ca: &str| {
-        let mut a = args_for(&format!("127.0.0.1:{tls_port}"));
-        a.extend([
-            "cfg:unified_alerting.ha_redis_tls_enabled=true".to_owned(),
-            format!("cfg:unified_alerting.ha_redis_tls_ca_path={}", pki.path(ca)),
-            format!(
-                "cfg:unified_alerting.ha_redis_tls_cert_path={}",
-                pki.path("client.crt")
-            ),
-            format!(
-                "cfg:unified_alerting.ha_redis_tls_key_path={}",
-                pki.path("client.key")
-            ),
-            "cfg:unified_alerting.ha_redis_tls_server_name=127.0.0.1".to_owned(),
-            "cfg:unified_alerting.ha_redis_tls_min_version=VersionTLS12".to_owned(),
-        ]);
-        a
-    };
-    let servers = start_clustered(&tls("ca.crt"), 2, &[]).await;
-    let http = reqwest::Client::new();
-    assert_start_order(&http, &servers).await;
-    assert_eq!(
-        redis
-            .cli(&["ZCARD", &format!("{REDIS_PREFIX}:members")])
-            .trim(),
-        "2"
-    );
-
-    let stranger = Server::spawn(&Start {
-        args: tls("other-ca.crt"),
-        ..Start::default()
-    });
-    stranger.wait_healthy(Duration::from_secs(60)).await;
-    eventually(30, "the certificate error is logged", || async {
-        let log = stranger.log().to_lowercase();
-        (log.contains("redis unreachable") && log.contains("certificate")).then_some(())
-    })
-    .await;
-    wait_cluster_ready(
-        &http,
-        &stranger.url(&format!("{AM_API}/status")),
-        "",
-        1,
-        &stranger,
-    )
-    .await;
-    assert_eq!(
-        redis
-            .cli(&["ZCARD", &format!("{REDIS_PREFIX}:members")])
-            .trim(),
-        "2"
-    );
-    for s in &servers {
-        assert_eq!(peer_names(&get(&http, s, "/status").await).len(), 2);
-    }
 }

@@ -1,5 +1,5 @@
-//! Helpers of the HA tests: clustered servers, the Alertmanager API calls they make, and
-//! bounded polling.
+//! Helpers of the HA tests: clustered servers, the Alertmanager API calls they make, bounded
+//! polling, and the checks every Redis mode must pass.
 
 use std::time::Duration;
 
@@ -180,4 +180,98 @@ pub fn peer_names(status: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Each server's own name (`cluster.name`), in start order.
+pub async fn own_names(http: &reqwest::Client, servers: &[Server]) -> Vec<String> {
+    let mut names = Vec::new();
+    for s in servers {
+        let status = get(http, s, "/status").await;
+        let name = status["cluster"]["name"].as_str().unwrap_or("");
+        assert!(!name.is_empty(), "no cluster.name: {status}");
+        names.push(name.to_owned());
+    }
+    names
+}
+
+/// Asserts that every server lists the members in start order: position k is the k-th
+/// started server (the oldest live member is position 0).
+pub async fn assert_start_order(http: &reqwest::Client, servers: &[Server]) -> Vec<String> {
+    let names = own_names(http, servers).await;
+    for (k, s) in servers.iter().enumerate() {
+        let status = get(http, s, "/status").await;
+        assert_eq!(
+            peer_names(&status),
+            names,
+            "server {k}: members not in start order; status {status}"
+        );
+        for p in status["cluster"]["peers"].as_array().expect("peers") {
+            assert!(
+                p["address"].as_str().is_some(),
+                "server {k}: a peer without an address: {status}"
+            );
+        }
+    }
+    names
+}
+
+/// Waits until silence `id` is in `state` on every server (10 s each).
+pub async fn wait_silence_state(http: &reqwest::Client, servers: &[Server], id: &str, state: &str) {
+    for (k, s) in servers.iter().enumerate() {
+        let what = format!("silence {id} is {state} on server {k}");
+        eventually(10, &what, || async {
+            (silence_state(http, s, id).await.as_deref() == Some(state)).then_some(())
+        })
+        .await;
+    }
+}
+
+/// The checks every Redis mode must pass, on `servers` (at least three, started in order,
+/// configured with `hook`): one notification per group, a silence and its expiry on every
+/// instance, and, once position 0 is killed, exactly one notification from a survivor within
+/// about one peer timeout. `tag` keeps alert names apart between calls.
+pub async fn the_same_checks(
+    http: &reqwest::Client,
+    hook: &Collector,
+    servers: &mut Vec<Server>,
+    tag: &str,
+) {
+    let once = format!("{tag}Once");
+    let alert = json!([{"labels": {"alertname": once}}]);
+    for s in servers.iter() {
+        post_alerts(http, s, &alert).await;
+    }
+    assert_eq!(
+        count_after_first(hook, &once, Duration::from_secs(4)).await,
+        1
+    );
+
+    let id = post_silence(http, &servers[2], &silence_body(tag)).await;
+    wait_silence_state(http, servers, &id, "active").await;
+    let r = http
+        .delete(servers[0].url(&format!("{AM_API}/silence/{id}")))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .await
+        .expect("DELETE silence");
+    assert_eq!(r.status(), 200);
+    wait_silence_state(http, servers, &id, "expired").await;
+
+    drop(servers.remove(0));
+    let failover = format!("{tag}Failover");
+    let alert = json!([{"labels": {"alertname": failover}}]);
+    let pushed = tokio::time::Instant::now();
+    for s in servers.iter() {
+        post_alerts(http, s, &alert).await;
+    }
+    hook.wait_for(
+        Duration::from_secs(30),
+        || "no failover notification".to_owned(),
+        |got| (notifications(got, &failover) > 0).then_some(()),
+    )
+    .await;
+    let took = pushed.elapsed();
+    assert!(took < Duration::from_secs(3), "failover took {took:?}");
+    let n = count_after_first(hook, &failover, Duration::from_secs(4)).await;
+    assert_eq!(n, 1);
 }

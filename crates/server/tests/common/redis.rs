@@ -1,6 +1,8 @@
-//! A real `redis-server` per test (Debian's 7.0 binary) on a free loopback port, in a
-//! temporary directory, without persistence, reachable only as the ACL user `wk` (the default
-//! user is disabled); and servers clustered through it (Redis HA).
+//! A real `redis-server` per test (Debian's 7.0 binary, built with TLS) on a free loopback port,
+//! in a temporary directory, without persistence, reachable only as the ACL user `wk` (the
+//! default user is disabled); Redis Clusters and Sentinel setups of them, plain or TLS-only
+//! (client certificates required, made by [`TestPki`]); and servers clustered through them
+//! (Redis HA).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -34,10 +36,36 @@ pub fn redis_available() -> bool {
     false
 }
 
+/// The files a TLS client (`redis-cli`, a Redis node) presents and trusts: CA, certificate and
+/// key paths.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub ca: String,
+    pub cert: String,
+    pub key: String,
+}
+
+impl TlsFiles {
+    /// `redis-cli` arguments to talk TLS with them.
+    fn cli_args(&self) -> [String; 7] {
+        [
+            "--tls".to_owned(),
+            "--cacert".to_owned(),
+            self.ca.clone(),
+            "--cert".to_owned(),
+            self.cert.clone(),
+            "--key".to_owned(),
+            self.key.clone(),
+        ]
+    }
+}
+
 /// A running `redis-server`, killed when dropped.
 pub struct RedisServer {
     child: Option<Child>,
     port: u16,
+    /// Set for a TLS-only server (`port` is then its TLS port): what `redis-cli` presents.
+    tls: Option<TlsFiles>,
     dir: TempDir,
     /// Extra configuration lines (e.g. cluster mode).
     extra: Vec<String>,
@@ -51,9 +79,23 @@ impl RedisServer {
 
     /// Starts a server on `port` with extra configuration arguments.
     pub fn start_with(port: u16, extra: Vec<String>) -> RedisServer {
+        Self::launched(port, None, extra)
+    }
+
+    /// Starts a TLS-only server (`--port 0`) on TLS port `tls_port`, serving `server.crt` of
+    /// `pki` and requiring client certificates from its CA, with extra configuration arguments;
+    /// its [`RedisServer::cli`] talks TLS with `client.crt`.
+    pub fn start_tls_only(pki: &TestPki, tls_port: u16, extra: Vec<String>) -> RedisServer {
+        let mut args = pki.redis_server_args("server");
+        args.extend(extra);
+        Self::launched(tls_port, Some(pki.client_files()), args)
+    }
+
+    fn launched(port: u16, tls: Option<TlsFiles>, extra: Vec<String>) -> RedisServer {
         let mut redis = RedisServer {
             child: None,
             port,
+            tls,
             dir: TempDir::new("redis"),
             extra,
         };
@@ -61,7 +103,7 @@ impl RedisServer {
         redis
     }
 
-    /// `127.0.0.1:PORT`.
+    /// `127.0.0.1:PORT` (the TLS port of a TLS-only server).
     pub fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
@@ -146,9 +188,11 @@ impl RedisServer {
             .arg(REDIS_USER)
             .arg("--pass")
             .arg(REDIS_PASSWORD)
-            .arg("--no-auth-warning")
-            .args(args)
-            .stdin(Stdio::null());
+            .arg("--no-auth-warning");
+        if let Some(tls) = &self.tls {
+            cmd.args(tls.cli_args());
+        }
+        cmd.args(args).stdin(Stdio::null());
         cmd
     }
 
@@ -156,9 +200,17 @@ impl RedisServer {
     fn launch(&mut self) {
         let dir = self.dir.path();
         // Each `--option` starts a configuration line; the words after it are its arguments.
-        let child = Command::new("redis-server")
-            .arg("--port")
-            .arg(self.port.to_string())
+        // A TLS-only server listens on no plain port.
+        let (plain, tls) = match &self.tls {
+            Some(_) => (0, Some(self.port)),
+            None => (self.port, None),
+        };
+        let mut cmd = Command::new("redis-server");
+        cmd.arg("--port").arg(plain.to_string());
+        if let Some(tls_port) = tls {
+            cmd.arg("--tls-port").arg(tls_port.to_string());
+        }
+        let child = cmd
             .args(["--bind", "127.0.0.1", "--protected-mode", "no"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
@@ -222,23 +274,41 @@ impl RedisCluster {
     /// Starts three cluster-enabled servers (ports whose cluster bus port, +10000, is free too),
     /// creates the cluster and waits (at most 30 s) until every node reports `cluster_state:ok`.
     pub fn start() -> RedisCluster {
+        Self::start_with(None)
+    }
+
+    /// [`RedisCluster::start`] TLS-only: every node listens only on its TLS port (serving
+    /// `server.crt` of `pki`, requiring client certificates), the cluster bus is TLS too
+    /// (`tls-cluster`), and the cluster is created and checked by `redis-cli --tls` with
+    /// `client.crt`.
+    pub fn start_tls(pki: &TestPki) -> RedisCluster {
+        Self::start_with(Some(pki))
+    }
+
+    fn start_with(pki: Option<&TestPki>) -> RedisCluster {
         let mut nodes = Vec::new();
         while nodes.len() < 3 {
             let port = free_port();
             if port > 55_000 || std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_err() {
                 continue;
             }
-            nodes.push(RedisServer::start_with(
-                port,
-                vec![
-                    "--cluster-enabled".into(),
-                    "yes".into(),
-                    "--cluster-config-file".into(),
-                    "nodes.conf".into(),
-                    "--cluster-node-timeout".into(),
-                    "5000".into(),
-                ],
-            ));
+            let mut extra: Vec<String> = [
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "5000",
+            ]
+            .map(str::to_owned)
+            .into();
+            nodes.push(match pki {
+                Some(pki) => {
+                    extra.extend(["--tls-cluster".to_owned(), "yes".to_owned()]);
+                    RedisServer::start_tls_only(pki, port, extra)
+                }
+                None => RedisServer::start_with(port, extra),
+            });
         }
         let mut create = vec!["--cluster".to_owned(), "create".to_owned()];
         create.extend(nodes.iter().map(RedisServer::addr));
@@ -259,6 +329,19 @@ impl RedisCluster {
                 "the redis cluster did not form: {out}"
             );
             std::thread::sleep(Duration::from_millis(100));
+        }
+        // Every node names the others by the ports given (for a TLS-only cluster: the TLS
+        // ports, which is what clients are redirected to).
+        for n in &nodes {
+            let slots = n.cli(&["CLUSTER", "SLOTS"]);
+            for other in &nodes {
+                assert!(
+                    slots.lines().any(|l| l.trim() == other.port().to_string()),
+                    "CLUSTER SLOTS on {} does not name port {}: {slots}",
+                    n.port(),
+                    other.port()
+                );
+            }
         }
         RedisCluster { nodes }
     }
@@ -303,13 +386,20 @@ pub async fn start_redis_cluster(redis: &RedisServer, n: usize, extra: &[&str]) 
 
 /// [`start_redis_cluster`] with the base arguments given.
 pub async fn start_clustered(base: &[String], n: usize, extra: &[&str]) -> Vec<Server> {
+    let mut args = base.to_vec();
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    start_in_order(&vec![args; n]).await
+}
+
+/// Starts one server per argument list, one after another: each is healthy and sees itself
+/// among the members (`k + 1` of them) before the next starts, so positions follow start
+/// order. Then waits until every one is ready in a cluster of all of them.
+pub async fn start_in_order(args: &[Vec<String>]) -> Vec<Server> {
     let http = reqwest::Client::new();
     let mut servers: Vec<Server> = Vec::new();
-    for k in 0..n {
-        let mut args = base.to_vec();
-        args.extend(extra.iter().map(|s| (*s).to_owned()));
+    for (k, args) in args.iter().enumerate() {
         let s = Server::spawn(&Start {
-            args,
+            args: args.clone(),
             ..Start::default()
         });
         s.wait_healthy(Duration::from_secs(60)).await;
@@ -317,6 +407,7 @@ pub async fn start_clustered(base: &[String], n: usize, extra: &[&str]) -> Vec<S
         servers.push(s);
     }
     for s in &servers {
+        let n = servers.len();
         wait_cluster_ready(&http, &s.url(&format!("{AM_API}/status")), "", n, s).await;
     }
     servers
@@ -328,9 +419,37 @@ pub const SENTINEL_MASTER: &str = "mymaster";
 /// One `redis-server --sentinel`, killed when dropped.
 pub struct Sentinel {
     child: Child,
-    /// Its port.
+    /// Its port (its TLS port when it listens with TLS only).
     pub port: u16,
-    _dir: TempDir,
+    /// Set when it listens with TLS only: what `redis-cli` presents.
+    tls: Option<TlsFiles>,
+    dir: TempDir,
+}
+
+impl Sentinel {
+    /// Runs `redis-cli` against it (no authentication; TLS when it listens with TLS) and
+    /// returns its output.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new("redis-cli");
+        cmd.arg("-h")
+            .arg("127.0.0.1")
+            .arg("-p")
+            .arg(self.port.to_string());
+        if let Some(tls) = &self.tls {
+            cmd.args(tls.cli_args());
+        }
+        let out = cmd
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run redis-cli");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("sentinel.log")).unwrap_or_default()
+    }
 }
 
 impl Drop for Sentinel {
@@ -338,20 +457,6 @@ impl Drop for Sentinel {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Runs `redis-cli` against a sentinel (no authentication) and returns its output.
-pub fn sentinel_cli(port: u16, args: &[&str]) -> String {
-    let out = Command::new("redis-cli")
-        .arg("-h")
-        .arg("127.0.0.1")
-        .arg("-p")
-        .arg(port.to_string())
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run redis-cli");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A master, its replica (both with the ACL user) and three sentinels monitoring them.
@@ -365,41 +470,67 @@ pub struct RedisSentinels {
 }
 
 impl RedisSentinels {
-    /// Starts everything and waits (at most 60 s) until every sentinel knows the replica and
-    /// the other sentinels.
+    /// Starts everything and waits (at most 60 s) until the replica has synced and every
+    /// sentinel sees the master up, knows the replica and the other sentinels.
     pub fn start() -> RedisSentinels {
+        Self::start_with(None)
+    }
+
+    /// [`RedisSentinels::start`] TLS-only: master, replica and sentinels listen only on TLS
+    /// ports (serving `server.crt` of `pki`, requiring client certificates); replication and
+    /// the sentinels' links to the master, the replica and each other are TLS too
+    /// (`tls-replication`, the nodes presenting `server.crt` as client certificate).
+    pub fn start_tls(pki: &TestPki) -> RedisSentinels {
+        Self::start_with(Some(pki))
+    }
+
+    fn start_with(pki: Option<&TestPki>) -> RedisSentinels {
+        let node = |extra: Vec<String>| match pki {
+            Some(pki) => {
+                let mut extra = extra;
+                extra.extend(["--tls-replication".to_owned(), "yes".to_owned()]);
+                RedisServer::start_tls_only(pki, free_port(), extra)
+            }
+            None => RedisServer::start_with(free_port(), extra),
+        };
         // The master gets the replication credentials too: after a failover it is a replica of
         // the new master and must be able to sync from it.
-        let master = RedisServer::start_with(
-            free_port(),
-            vec![
-                "--masteruser".into(),
-                REDIS_USER.into(),
-                "--masterauth".into(),
-                REDIS_PASSWORD.into(),
-            ],
-        );
-        let replica = RedisServer::start_with(
-            free_port(),
-            vec![
-                "--replicaof".into(),
-                "127.0.0.1".into(),
-                master.port().to_string(),
-                "--masteruser".into(),
-                REDIS_USER.into(),
-                "--masterauth".into(),
-                REDIS_PASSWORD.into(),
-            ],
-        );
+        let master = node(vec![
+            "--masteruser".into(),
+            REDIS_USER.into(),
+            "--masterauth".into(),
+            REDIS_PASSWORD.into(),
+        ]);
+        let replica = node(vec![
+            "--replicaof".into(),
+            "127.0.0.1".into(),
+            master.port().to_string(),
+            "--masteruser".into(),
+            REDIS_USER.into(),
+            "--masterauth".into(),
+            REDIS_PASSWORD.into(),
+        ]);
         let mut sentinels = Vec::new();
         for _ in 0..3 {
             let port = free_port();
             let dir = TempDir::new("sentinel");
             let conf = dir.path().join("sentinel.conf");
+            // A TLS sentinel announces its TLS port to the others (`tls-replication`) and
+            // reaches the master, the replica and the other sentinels over TLS.
+            let listen = match pki {
+                Some(pki) => format!(
+                    "port 0\ntls-port {port}\ntls-cert-file {cert}\ntls-key-file {key}\n\
+                     tls-ca-cert-file {ca}\ntls-auth-clients yes\ntls-replication yes\n",
+                    cert = pki.path("server.crt"),
+                    key = pki.path("server.key"),
+                    ca = pki.path("ca.crt"),
+                ),
+                None => format!("port {port}\n"),
+            };
             std::fs::write(
                 &conf,
                 format!(
-                    "port {port}\nbind 127.0.0.1\nprotected-mode no\ndir {dir}\n\
+                    "{listen}bind 127.0.0.1\nprotected-mode no\ndir {dir}\n\
                      logfile {dir}/sentinel.log\n\
                      sentinel monitor {SENTINEL_MASTER} 127.0.0.1 {master} 2\n\
                      sentinel auth-user {SENTINEL_MASTER} {REDIS_USER}\n\
@@ -422,22 +553,47 @@ impl RedisSentinels {
             sentinels.push(Sentinel {
                 child,
                 port,
-                _dir: dir,
+                tls: pki.map(TestPki::client_files),
+                dir,
             });
         }
         let deadline = Instant::now() + Duration::from_secs(60);
+        // Replication works (over TLS for a TLS setup): the replica has synced.
+        while !replica
+            .cli(&["INFO", "replication"])
+            .contains("master_link_status:up")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the replica did not sync: {}; log:\n{}",
+                replica.cli(&["INFO", "replication"]),
+                replica.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
         for s in &sentinels {
             loop {
-                let replicas = sentinel_cli(s.port, &["SENTINEL", "REPLICAS", SENTINEL_MASTER]);
-                let others = sentinel_cli(s.port, &["SENTINEL", "SENTINELS", SENTINEL_MASTER]);
+                let flags = s
+                    .cli(&["SENTINEL", "MASTER", SENTINEL_MASTER])
+                    .lines()
+                    .skip_while(|l| l.trim() != "flags")
+                    .nth(1)
+                    .map(|l| l.trim().to_owned());
+                let replicas = s.cli(&["SENTINEL", "REPLICAS", SENTINEL_MASTER]);
+                let others = s.cli(&["SENTINEL", "SENTINELS", SENTINEL_MASTER]);
                 let known_others = others.lines().filter(|l| l.trim() == "name").count();
-                if replicas.contains(&replica.port().to_string()) && known_others >= 2 {
+                if flags.as_deref() == Some("master")
+                    && replicas.contains(&replica.port().to_string())
+                    && known_others >= 2
+                {
                     break;
                 }
                 assert!(
                     Instant::now() < deadline,
-                    "sentinel {} does not know the replica and the others: {replicas} / {others}",
-                    s.port
+                    "sentinel {} does not see the master up ({flags:?}), the replica and the \
+                     others: {replicas} / {others}; log:\n{}",
+                    s.port,
+                    s.log()
                 );
                 std::thread::sleep(Duration::from_millis(200));
             }
@@ -460,19 +616,13 @@ impl RedisSentinels {
 
     /// The port of the master the sentinels name now.
     pub fn master_port(&self) -> Option<u16> {
-        let out = sentinel_cli(
-            self.sentinels[0].port,
-            &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", SENTINEL_MASTER],
-        );
+        let out = self.sentinels[0].cli(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", SENTINEL_MASTER]);
         out.lines().nth(1).and_then(|p| p.trim().parse().ok())
     }
 
     /// `SENTINEL FAILOVER`, then waits (at most 30 s) until the replica is the master.
     pub fn failover(&self) {
-        let out = sentinel_cli(
-            self.sentinels[0].port,
-            &["SENTINEL", "FAILOVER", SENTINEL_MASTER],
-        );
+        let out = self.sentinels[0].cli(&["SENTINEL", "FAILOVER", SENTINEL_MASTER]);
         assert!(out.contains("OK"), "SENTINEL FAILOVER: {out}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while self.master_port() != Some(self.replica.port()) {
@@ -482,11 +632,16 @@ impl RedisSentinels {
     }
 }
 
-/// A CA, a server certificate for 127.0.0.1 and a client certificate made with `openssl`,
-/// plus an unrelated CA, in a temporary directory.
+/// Made with `openssl` in a temporary directory: a CA (`ca.crt`), certificates it signed, each
+/// with its key (`*.key`): `server.crt` (only SAN `IP:127.0.0.1`), `server-dns.crt` (only SAN
+/// `DNS:redis.test`) and `client.crt` (client authentication); and an unrelated CA
+/// (`other-ca.crt`).
 pub struct TestPki {
     dir: TempDir,
 }
+
+/// The name in `server-dns.crt`, its only subject alternative name.
+pub const TLS_DNS_NAME: &str = "redis.test";
 
 impl TestPki {
     /// Makes them (panics if `openssl` fails).
@@ -522,17 +677,26 @@ impl TestPki {
                 &format!("/CN=watchkeeper test {ca}"),
             ]);
         }
-        std::fs::write(
-            dir.path().join("server.ext"),
-            "subjectAltName=IP:127.0.0.1\n",
-        )
-        .expect("server.ext");
-        std::fs::write(
-            dir.path().join("client.ext"),
-            "extendedKeyUsage=clientAuth\n",
-        )
-        .expect("client.ext");
-        for who in ["server", "client"] {
+        // (file stem, subject CN, extensions)
+        let leaves = [
+            (
+                "server",
+                "server",
+                "subjectAltName=IP:127.0.0.1\n".to_owned(),
+            ),
+            (
+                "server-dns",
+                TLS_DNS_NAME,
+                format!("subjectAltName=DNS:{TLS_DNS_NAME}\n"),
+            ),
+            (
+                "client",
+                "client",
+                "extendedKeyUsage=clientAuth\n".to_owned(),
+            ),
+        ];
+        for (who, cn, ext) in leaves {
+            std::fs::write(dir.path().join(format!("{who}.ext")), ext).expect("write .ext");
             run(&[
                 "req",
                 "-newkey",
@@ -543,7 +707,7 @@ impl TestPki {
                 "-out",
                 &format!("{who}.csr"),
                 "-subj",
-                &format!("/CN={who}"),
+                &format!("/CN={cn}"),
             ]);
             run(&[
                 "x509",
@@ -570,25 +734,45 @@ impl TestPki {
     pub fn path(&self, file: &str) -> String {
         self.dir.path().join(file).display().to_string()
     }
+
+    /// What a client presents and trusts: `ca.crt`, `client.crt`, `client.key`.
+    pub fn client_files(&self) -> TlsFiles {
+        TlsFiles {
+            ca: self.path("ca.crt"),
+            cert: self.path("client.crt"),
+            key: self.path("client.key"),
+        }
+    }
+
+    /// `redis-server` arguments serving `{cert}.crt` and requiring client certificates signed
+    /// by `ca.crt` (the TLS port not included).
+    fn redis_server_args(&self, cert: &str) -> Vec<String> {
+        vec![
+            "--tls-cert-file".into(),
+            self.path(&format!("{cert}.crt")),
+            "--tls-key-file".into(),
+            self.path(&format!("{cert}.key")),
+            "--tls-ca-cert-file".into(),
+            self.path("ca.crt"),
+            "--tls-auth-clients".into(),
+            "yes".into(),
+        ]
+    }
 }
 
 /// A Redis server that also listens with TLS (client certificates required) on another port.
 pub fn start_tls(pki: &TestPki) -> (RedisServer, u16) {
+    start_tls_with(pki, "server", &[])
+}
+
+/// [`start_tls`] serving certificate `{cert}.crt` (e.g. `server-dns`), with extra
+/// configuration arguments (e.g. `--tls-protocols TLSv1.2`). [`RedisServer::cli`] uses the plain
+/// port.
+pub fn start_tls_with(pki: &TestPki, cert: &str, extra: &[&str]) -> (RedisServer, u16) {
     let tls_port = free_port();
-    let redis = RedisServer::start_with(
-        free_port(),
-        vec![
-            "--tls-port".into(),
-            tls_port.to_string(),
-            "--tls-cert-file".into(),
-            pki.path("server.crt"),
-            "--tls-key-file".into(),
-            pki.path("server.key"),
-            "--tls-ca-cert-file".into(),
-            pki.path("ca.crt"),
-            "--tls-auth-clients".into(),
-            "yes".into(),
-        ],
-    );
+    let mut args = vec!["--tls-port".to_owned(), tls_port.to_string()];
+    args.extend(pki.redis_server_args(cert));
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    let redis = RedisServer::start_with(free_port(), args);
     (redis, tls_port)
 }
