@@ -2,8 +2,8 @@
 //!
 //! This crate owns everything Watchkeeper keeps in its database: the schema and its versioned
 //! migrations, the connection pools, and typed access to organizations, users, org membership,
-//! login sessions (`user_auth_token`), API tokens, login attempts (for cluster-wide lockout) and
-//! the generic `kv_store`. One codebase serves embedded SQLite (the default), PostgreSQL and
+//! login sessions (`user_auth_token`), API tokens, login attempts (for cluster-wide lockout),
+//! the generic `kv_store`, folders, data sources and alert rules with their versions. One codebase serves embedded SQLite (the default), PostgreSQL and
 //! MySQL/MariaDB (for HA, where several instances share one database).
 //!
 //! It deliberately avoids sqlx's `Any` driver: [`Store`] holds one typed pool per backend, and a
@@ -13,10 +13,13 @@
 #![warn(missing_docs)]
 
 mod alert_configuration;
+mod alert_rules;
 mod api_keys;
 mod auth_tokens;
+mod data_sources;
 mod db;
 mod error;
+mod folders;
 mod kv;
 mod login_attempts;
 mod migrate;
@@ -35,9 +38,12 @@ mod users;
 pub mod testing;
 
 pub use alert_configuration::AlertConfiguration;
+pub use alert_rules::{GroupSaved, RuleToSave, RuleVersion, StoredRule};
 pub use api_keys::{ApiKey, NewApiKey};
 pub use auth_tokens::{AuthToken, NewAuthToken};
+pub use data_sources::DataSource;
 pub use error::StoreError;
+pub use folders::Folder;
 pub use kv::KvEntry;
 pub use options::{Backend, StoreOptions};
 pub use org_users::{OrgUserView, UserOrgView};

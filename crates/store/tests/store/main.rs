@@ -1,9 +1,12 @@
 //! Store tests; every test runs on each available backend (see `wk_store::testing`).
 
 mod alert_configuration;
+mod alert_rules;
 mod api_keys;
 mod auth_tokens;
 mod connect;
+mod data_sources;
+mod folders;
 mod kv;
 mod login_attempts;
 mod org_users;
