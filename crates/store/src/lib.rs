@@ -3,7 +3,8 @@
 //! This crate owns everything Watchkeeper keeps in its database: the schema and its versioned
 //! migrations, the connection pools, and typed access to organizations, users, org membership,
 //! login sessions (`user_auth_token`), API tokens, login attempts (for cluster-wide lockout),
-//! the generic `kv_store`, folders, data sources and alert rules with their versions. One codebase serves embedded SQLite (the default), PostgreSQL and
+//! the generic `kv_store`, folders, data sources, alert rules with
+//! their versions, alert state, state history (annotations) and where alerts are sent. One codebase serves embedded SQLite (the default), PostgreSQL and
 //! MySQL/MariaDB (for HA, where several instances share one database).
 //!
 //! It deliberately avoids sqlx's `Any` driver: [`Store`] holds one typed pool per backend, and a
@@ -13,7 +14,9 @@
 #![warn(missing_docs)]
 
 mod alert_configuration;
+mod alert_instances;
 mod alert_rules;
+mod annotations;
 mod api_keys;
 mod auth_tokens;
 mod data_sources;
@@ -24,6 +27,7 @@ mod kv;
 mod login_attempts;
 mod migrate;
 mod migrations;
+mod ngalert_configuration;
 mod options;
 mod org_users;
 mod orgs;
@@ -38,7 +42,9 @@ mod users;
 pub mod testing;
 
 pub use alert_configuration::AlertConfiguration;
+pub use alert_instances::AlertInstanceRow;
 pub use alert_rules::{GroupSaved, RuleToSave, RuleVersion, StoredRule};
+pub use annotations::{Annotation, AnnotationQuery};
 pub use api_keys::{ApiKey, NewApiKey};
 pub use auth_tokens::{AuthToken, NewAuthToken};
 pub use data_sources::DataSource;

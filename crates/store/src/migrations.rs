@@ -309,6 +309,67 @@ pub(crate) static MIGRATIONS: &[Migration] = &[
             indexes: &[Index::plain(&["org_id", "rule_uid", "version"])],
         }),
     },
+    Migration {
+        id: "0013_create_alert_instance",
+        description: "create table alert_instance (the state of each alert of each rule)",
+        step: Step::CreateTable(Table {
+            name: "alert_instance",
+            columns: &[
+                C::new("org_id", BigInt),
+                C::new("rule_uid", Varchar(40)),
+                C::new("labels_hash", Varchar(64)),
+                C::new("labels", LargeText),
+                C::new("current_state", Varchar(20)),
+                C::new("current_state_since", BigInt),
+                C::new("last_eval_time", BigInt),
+                C::new("detail", LargeText),
+            ],
+            primary_key: &["org_id", "rule_uid", "labels_hash"],
+            indexes: &[],
+        }),
+    },
+    Migration {
+        id: "0014_create_annotation",
+        description: "create table annotation (alert state history)",
+        step: Step::CreateTable(Table {
+            name: "annotation",
+            columns: &[
+                C::new("id", Id),
+                C::new("org_id", BigInt),
+                C::new("rule_uid", Varchar(40)),
+                C::new("rule_title", Varchar(190)),
+                C::new("instance", Varchar(190)),
+                C::new("labels_hash", Varchar(64)),
+                C::new("labels", LargeText),
+                C::new("prev_state", Varchar(60)),
+                C::new("new_state", Varchar(60)),
+                C::new("text", Text),
+                C::new("data", LargeText),
+                C::new("epoch", BigInt),
+            ],
+            primary_key: &[],
+            indexes: &[
+                Index::plain(&["org_id", "rule_uid", "epoch"]),
+                Index::plain(&["org_id", "epoch"]),
+                Index::plain(&["epoch"]),
+            ],
+        }),
+    },
+    Migration {
+        id: "0015_create_ngalert_configuration",
+        description: "create table ngalert_configuration (where each organization's alerts go)",
+        step: Step::CreateTable(Table {
+            name: "ngalert_configuration",
+            columns: &[
+                C::new("id", Id),
+                C::new("org_id", BigInt),
+                C::new("send_alerts_to", BigInt),
+                C::new("updated", BigInt),
+            ],
+            primary_key: &[],
+            indexes: &[Index::unique(&["org_id"])],
+        }),
+    },
 ];
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 mod alert_configuration;
 mod alert_rules;
+mod alert_state;
 mod api_keys;
 mod auth_tokens;
 mod connect;

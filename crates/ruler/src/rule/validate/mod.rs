@@ -50,7 +50,7 @@ pub fn interval(field: &str, interval_ms: u64, base_interval_ms: u64) -> Result<
     if interval_ms == 0 {
         return Err(RuleError::new(field, "must be greater than 0"));
     }
-    if base_interval_ms > 0 && interval_ms % base_interval_ms != 0 {
+    if base_interval_ms > 0 && !interval_ms.is_multiple_of(base_interval_ms) {
         return Err(RuleError::new(
             field,
             format!(
