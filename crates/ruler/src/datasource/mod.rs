@@ -1,9 +1,49 @@
 //! Data sources the ruler can query itself, without a plugin or a network hop: each turns the
 //! query model an alert rule stores in `data[].model` into a [`crate::data::Value`].
 //!
-//! Only Grafana's built-in TestData data source ([`testdata`]) lives here for now.
+//! Grafana's built-in TestData data source ([`testdata`]) runs in process; others are reached
+//! over the network with the settings of a [`DataSourceConfig`].
 
 pub mod testdata;
+
+use std::collections::BTreeMap;
+
+/// A data source as a query needs it: its type, address and settings, secrets decrypted.
+#[derive(Clone, Default)]
+pub struct DataSourceConfig {
+    /// Unique id within the organization.
+    pub uid: String,
+    /// Plugin type (`prometheus`, `postgres`, `mysql`, `grafana-testdata-datasource`, ...).
+    pub kind: String,
+    /// URL of the service (for SQL sources `host:port`).
+    pub url: String,
+    /// Basic authentication user, when basic authentication is on.
+    pub basic_auth_user: Option<String>,
+    /// Database user (SQL sources).
+    pub user: String,
+    /// Database name (SQL sources; Grafana keeps it in `jsonData.database` or `database`).
+    pub database: String,
+    /// Type-specific settings (`jsonData`).
+    pub json_data: serde_json::Value,
+    /// Decrypted secrets (`secureJsonData`: `basicAuthPassword`, `password`, `httpHeaderValue1`,
+    /// `tlsCACert`, ...).
+    pub secure: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for DataSourceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataSourceConfig")
+            .field("uid", &self.uid)
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .field("basic_auth_user", &self.basic_auth_user)
+            .field("user", &self.user)
+            .field("database", &self.database)
+            .field("json_data", &self.json_data)
+            .field("secure", &self.secure.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
 
 /// Why a data source query failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +74,15 @@ pub enum QueryError {
     /// The request around the model (time range, interval) is unusable.
     #[error("invalid query request: {0}")]
     InvalidRequest(String),
+    /// A remote data source refused or failed the query (the message says which and why).
+    #[error("{0}")]
+    Remote(String),
+    /// The query took longer than allowed.
+    #[error("query timed out after {0:?}")]
+    Timeout(std::time::Duration),
+    /// The data source's type is not one this server can query.
+    #[error("data source type `{0}` is not supported for alerting")]
+    UnsupportedType(String),
 }
 
 impl QueryError {
