@@ -51,3 +51,25 @@ pub enum Value {
 
 /// Results by `refId`.
 pub type Results = BTreeMap<String, Value>;
+
+/// 64-bit FNV-1a over `parts`: stable across builds, platforms and Rust versions (std's hasher
+/// is not), so every instance of a cluster computes the same value.
+pub fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in *part {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+/// A stable hash of a label set (names and values, in order), as hex.
+pub fn labels_hash(labels: &Labels) -> String {
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(labels.len() * 4);
+    for (k, v) in labels {
+        parts.extend([k.as_bytes(), b"\xff", v.as_bytes(), b"\xff"]);
+    }
+    format!("{:016x}", fnv1a(&parts))
+}

@@ -9,7 +9,7 @@ use rand::{RngExt, SeedableRng};
 
 use super::labels::{NamedSeries, parse_labels_field, series_name};
 use super::model::{Obj, parse_point};
-use crate::data::{Millis, Series, TimeRange};
+use crate::data::{Millis, Series, TimeRange, fnv1a};
 use crate::datasource::QueryError;
 
 /// Most series a random walk may ask for.
@@ -44,18 +44,6 @@ pub(super) struct Request<'r> {
 
 // ---------------------------------------------------------------------------------------------
 // Seeding
-
-/// 64-bit FNV-1a: stable across builds, platforms and Rust versions (std's hasher is not).
-fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for byte in *part {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    hash
-}
 
 /// Seed for `purpose` (`b'w'` walk, `b's'` start value) of series `index`, from the refId and
 /// the aligned start of the range.
