@@ -343,6 +343,19 @@ fn unified_alerting_values() {
 }
 
 #[test]
+fn a_shorter_scheduler_tick_is_the_base_interval() {
+    let ua = settings("[unified_alerting]\nscheduler_tick_interval = 1s\n").unified_alerting;
+    assert_eq!(
+        (ua.base_interval, ua.min_interval, ua.scheduler_tick_interval),
+        (S, 10 * S, S)
+    );
+    let ua = settings("[unified_alerting]\nscheduler_tick_interval = 1s\nmin_interval = 1s\n")
+        .unified_alerting;
+    assert_eq!(ua.min_interval, S);
+    assert_eq!(ua.default_rule_evaluation_interval, 60 * S);
+}
+
+#[test]
 fn unified_alerting_startup_errors() {
     let cases: &[(&str, &str, &str)] = &[
         (
@@ -364,6 +377,16 @@ fn unified_alerting_startup_errors() {
             "min_interval = 15s",
             "min_interval",
             "value of setting 'min_interval' should be times of base interval (10s)",
+        ),
+        (
+            "scheduler_tick_interval = 50ms",
+            "scheduler_tick_interval",
+            "must be at least 100ms and a whole number of milliseconds",
+        ),
+        (
+            "scheduler_tick_interval = 1s\nmin_interval = 1500ms",
+            "min_interval",
+            "value of setting 'min_interval' should be times of base interval (1s)",
         ),
         (
             "ha_state_keys = consul",
@@ -428,11 +451,6 @@ fn unified_alerting_corrections_are_warnings() {
             "randomization_factor",
             "must be between 0 and 1; using 0.1",
         ),
-        (
-            "scheduler_tick_interval = 30s",
-            "scheduler_tick_interval",
-            "the scheduler tick cannot be changed in Watchkeeper; using 10s",
-        ),
     ];
     for (line, key, message) in cases {
         let text = format!("[unified_alerting]\n{line}\n");
@@ -448,12 +466,8 @@ fn unified_alerting_corrections_are_warnings() {
         ));
         let ua = settings(&text).unified_alerting;
         assert_eq!(
-            (
-                ua.ha_redis_max_conns,
-                ua.randomization_factor,
-                ua.scheduler_tick_interval
-            ),
-            (5, 0.1, 10 * S)
+            (ua.ha_redis_max_conns, ua.randomization_factor),
+            (5, 0.1)
         );
     }
 }
