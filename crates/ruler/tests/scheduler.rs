@@ -161,8 +161,17 @@ fn rule(version: i64, csv: &str, for_ms: u64) -> LoadedRule {
             exec_err_state: Default::default(),
             for_ms,
             keep_firing_for_ms: 0,
-            labels: BTreeMap::from([("team".to_owned(), "a".to_owned())]),
-            annotations: BTreeMap::from([("summary".to_owned(), "high".to_owned())]),
+            labels: BTreeMap::from([
+                ("team".to_owned(), "a".to_owned()),
+                (
+                    "severity".to_owned(),
+                    "{{ if gt $values.B.Value 5.0 }}high{{ else }}low{{ end }}".to_owned(),
+                ),
+            ]),
+            annotations: BTreeMap::from([(
+                "summary".to_owned(),
+                "value {{ $values.B.Value }} of {{ $labels.alertname }}".to_owned(),
+            )]),
             is_paused: false,
             missing_series_evals_to_resolve: None,
         },
@@ -186,6 +195,7 @@ fn start(world: &Arc<World>) -> (watch::Sender<bool>, StateView) {
             evaluation_timeout: Duration::from_secs(5),
             max_attempts: 1,
             retry_delay: Duration::from_millis(10),
+            external_url: String::new(),
         },
     );
     let view = scheduler.view();
@@ -203,7 +213,11 @@ async fn until(world: &World, what: &str, check: impl Fn(&World) -> bool) {
             return;
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
-            assert!(check(world), "timed out waiting for {what}");
+            assert!(
+                check(world),
+                "timed out waiting for {what}; history: {:?}",
+                states(world)
+            );
             return;
         }
     }
@@ -244,7 +258,11 @@ async fn a_rule_goes_pending_alerting_and_resolves() {
         assert_eq!(a.labels["grafana_folder"], "Infra");
         assert_eq!(a.labels["__alert_rule_uid__"], "r1");
         assert_eq!(a.labels["team"], "a");
-        assert_eq!(a.annotations["summary"], "high");
+        assert_eq!(a.labels["severity"], "high", "a templated label");
+        assert_eq!(
+            a.annotations["summary"], "value 9 of [no value]",
+            "templated with the result's labels"
+        );
         assert!(a.ends_at > a.starts_at);
     }
     let saved = world.saved.lock().expect("lock").len();
@@ -252,8 +270,10 @@ async fn a_rule_goes_pending_alerting_and_resolves() {
 
     // The data drops: a new version is picked up at the next tick and the alert resolves.
     *world.rules.lock().expect("lock") = vec![rule(2, "9,1", 150)];
+    // The templated label changes with the value, so the firing series goes missing and
+    // resolves as such (Grafana's behaviour).
     until(&world, "Normal", |w| {
-        states(w).contains(&"Alerting->Normal".to_owned())
+        states(w).contains(&"Alerting->Normal (MissingSeries)".to_owned())
     })
     .await;
     until(&world, "a resolved alert", |w| {

@@ -45,6 +45,8 @@ pub struct SchedulerOptions {
     pub max_attempts: u32,
     /// Wait before the second attempt; later ones wait longer.
     pub retry_delay: Duration,
+    /// The server's external URL (`externalURL` and `pathPrefix` in templates).
+    pub external_url: String,
 }
 
 impl Default for SchedulerOptions {
@@ -56,6 +58,7 @@ impl Default for SchedulerOptions {
             evaluation_timeout: Duration::from_secs(30),
             max_attempts: 3,
             retry_delay: Duration::from_secs(1),
+            external_url: String::new(),
         }
     }
 }

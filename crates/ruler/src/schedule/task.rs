@@ -14,6 +14,7 @@ use super::{Shared, now_ms};
 use crate::data::{Labels, Millis};
 use crate::eval::EvalResult;
 use crate::state::{Evaluation, Outcome, RuleState, State, StoredInstance, Transition};
+use crate::template::{self, TemplateData, TemplateValue};
 
 /// Label holding the rule's title.
 pub const ALERTNAME_LABEL: &str = "alertname";
@@ -134,6 +135,45 @@ impl RuleTask {
         }
     }
 
+    /// The labels and evaluation of one result: the rule's labels and annotations rendered
+    /// with the result's labels and values (`$labels`, `$values`, `$value`), the result's
+    /// labels, then the reserved labels.
+    fn instance_of(&self, r: EvalResult) -> (Labels, Evaluation) {
+        let rule = &self.rule.rule;
+        let name = template::template_name(&rule.title);
+        let values: BTreeMap<String, TemplateValue> = r
+            .values
+            .iter()
+            .map(|(k, (labels, value))| {
+                (
+                    k.clone(),
+                    TemplateValue {
+                        labels: labels.clone(),
+                        value: *value,
+                    },
+                )
+            })
+            .collect();
+        let data = TemplateData::new(r.labels.clone(), values);
+        let url = &self.shared.opts.external_url;
+        let (rule_labels, label_errors) = template::expand_map(&name, &rule.labels, &data, url);
+        let (annotations, annotation_errors) =
+            template::expand_map(&name, &rule.annotations, &data, url);
+        for e in label_errors.iter().chain(&annotation_errors) {
+            tracing::warn!(rule = %rule.uid, error = %e, "template of the rule failed; its text is kept");
+        }
+        let mut labels = r.labels;
+        labels.extend(rule_labels);
+        labels.insert(ALERTNAME_LABEL.to_owned(), rule.title.clone());
+        labels.insert(FOLDER_LABEL.to_owned(), self.rule.folder_title.clone());
+        labels.insert(RULE_UID_LABEL.to_owned(), rule.uid.clone());
+        let values = r.values.into_iter().map(|(k, (_, v))| (k, v)).collect();
+        let evaluation = Evaluation::new(r.outcome)
+            .with_values(values)
+            .with_annotations(annotations);
+        (labels, evaluation)
+    }
+
     async fn evaluate(&mut self, at: Millis) {
         if self.rule.rule.is_paused {
             return;
@@ -165,21 +205,8 @@ impl RuleTask {
             .get_or_create(&org)
             .observe(started.elapsed().as_secs_f64());
 
-        let base = base_labels(&self.rule);
-        let evaluations: Vec<(Labels, Evaluation)> = results
-            .into_iter()
-            .map(|r| {
-                let mut labels = r.labels;
-                for (k, v) in &base {
-                    labels.insert(k.clone(), v.clone());
-                }
-                let values = r.values.into_iter().map(|(k, (_, v))| (k, v)).collect();
-                let evaluation = Evaluation::new(r.outcome)
-                    .with_values(values)
-                    .with_annotations(self.rule.rule.annotations.clone());
-                (labels, evaluation)
-            })
-            .collect();
+        let evaluations: Vec<(Labels, Evaluation)> =
+            results.into_iter().map(|r| self.instance_of(r)).collect();
         let before: BTreeSet<Labels> = self.state.instances().map(|i| i.labels.clone()).collect();
         let transitions = self.state.process(evaluations, at);
         let alerts = self.state.alerts_to_send(at);
