@@ -4,6 +4,8 @@
 //! Grafana's built-in TestData data source ([`testdata`]) runs in process; others are reached
 //! over the network with the settings of a [`DataSourceConfig`].
 
+pub mod prometheus;
+pub mod sql;
 pub mod testdata;
 
 use std::collections::BTreeMap;
@@ -80,6 +82,13 @@ pub enum QueryError {
     /// The query took longer than allowed.
     #[error("query timed out after {0:?}")]
     Timeout(std::time::Duration),
+    /// The data source's settings are unusable (URL, TLS material, unsupported authentication).
+    #[error("invalid data source settings: {0}")]
+    InvalidSettings(String),
+    /// The data source answered with data alerting cannot use (a string or histogram result,
+    /// no numeric column, an unparsable time).
+    #[error("{0}")]
+    UnusableResult(String),
     /// The data source's type is not one this server can query.
     #[error("data source type `{0}` is not supported for alerting")]
     UnsupportedType(String),

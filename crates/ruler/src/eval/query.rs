@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::data::{TimeRange, Value};
-use crate::datasource::{DataSourceConfig, QueryError, testdata};
+use crate::datasource::{DataSourceConfig, QueryError, prometheus, sql, testdata};
 
 /// Grafana's default `intervalMs` and `maxDataPoints` for alert queries.
 const DEFAULT_INTERVAL_MS: i64 = 1000;
@@ -14,7 +14,7 @@ pub async fn run_query(
     config: &DataSourceConfig,
     model: &serde_json::Value,
     range: TimeRange,
-    _timeout: Duration,
+    timeout: Duration,
 ) -> Result<Value, QueryError> {
     let interval_ms = model
         .get("intervalMs")
@@ -29,6 +29,12 @@ pub async fn run_query(
         .unwrap_or(DEFAULT_MAX_POINTS);
     if testdata::is_testdata(&config.kind) {
         return testdata::query(model, range, interval_ms, max_points);
+    }
+    if prometheus::is_prometheus(&config.kind) {
+        return prometheus::query(config, model, range, interval_ms, timeout).await;
+    }
+    if sql::is_sql(&config.kind) {
+        return sql::query(config, model, range, timeout).await;
     }
     Err(QueryError::UnsupportedType(config.kind.clone()))
 }
