@@ -144,6 +144,12 @@ impl Alertmanagers {
         }
     }
 
+    /// The box sealing secrets in the database (`[security] secret_key`), shared with the
+    /// data source API.
+    pub fn secrets(&self) -> &SecretBox {
+        &self.secrets
+    }
+
     /// Runs every instance as a member of `peer`'s cluster (instead of the single-node
     /// [`NilPeer`]), registering its state under the keys of `keys`. Instances created before
     /// the call keep their peer, so call it before the first [`Alertmanagers::get`].

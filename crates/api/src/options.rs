@@ -1,4 +1,5 @@
-//! Settings of the HTTP layer, filled by the server from `[server]`, `[security]` and `[auth]`.
+//! Settings of the HTTP layer, filled by the server from `[server]`, `[security]`, `[auth]` and
+//! (rule intervals) `[unified_alerting]`.
 
 use std::time::Duration;
 
@@ -48,6 +49,12 @@ pub struct ApiOptions {
     /// Path every route is served under (`[server] serve_from_sub_path`), e.g. `/wk`, without
     /// a trailing `/`; empty serves from `/`.
     pub sub_path: String,
+    /// `[unified_alerting]` scheduler base interval: rule group intervals are multiples of it.
+    pub rule_base_interval: Duration,
+    /// `[unified_alerting] min_interval`: the shortest rule group interval.
+    pub rule_min_interval: Duration,
+    /// The interval of rule groups that do not give one (60s, or `min_interval` if larger).
+    pub rule_default_interval: Duration,
 }
 
 impl Default for ApiOptions {
@@ -66,6 +73,9 @@ impl Default for ApiOptions {
                 commit: "unknown".into(),
             },
             sub_path: String::new(),
+            rule_base_interval: Duration::from_secs(10),
+            rule_min_interval: Duration::from_secs(10),
+            rule_default_interval: Duration::from_secs(60),
         }
     }
 }

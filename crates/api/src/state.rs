@@ -10,7 +10,8 @@ use crate::ApiOptions;
 use crate::alertmanagers::Alertmanagers;
 use crate::metrics::HttpMetrics;
 
-/// Everything a handler can reach: store, auth service, options, metrics.
+/// Everything a handler can reach: store, auth service, options, metrics, Alertmanagers and
+/// rule states.
 #[derive(Clone)]
 pub struct AppState {
     /// The shared database.
@@ -25,4 +26,6 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// The per-organization Alertmanagers.
     pub alertmanagers: Arc<Alertmanagers>,
+    /// The state of the rules this instance evaluates (`None` with `execute_alerts = false`).
+    pub ruler: Option<wk_ruler::schedule::StateView>,
 }

@@ -81,6 +81,7 @@ async fn routes_enforce_their_requirement() {
             "http://localhost:3000/",
             SecretBox::new("test secret").expect("secret key"),
         )),
+        ruler: None,
     };
     let app = router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 9))));
     let viewer = "dmlld2VyOnZpZXdlci1wdw=="; // viewer:viewer-pw

@@ -5,6 +5,8 @@ mod bootstrap;
 mod cluster;
 mod logging;
 mod options;
+mod provisioning;
+mod ruler;
 mod run;
 mod shutdown;
 

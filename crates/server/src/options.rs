@@ -52,7 +52,8 @@ pub fn auth(s: &Settings) -> AuthOptions {
     }
 }
 
-/// `[server]`, `[security]` and `[auth]` → HTTP options.
+/// `[server]`, `[security]`, `[auth]` and the rule intervals of `[unified_alerting]` → HTTP
+/// options.
 pub fn api(s: &Settings) -> ApiOptions {
     ApiOptions {
         cookie_name: s.auth.login_cookie_name.clone(),
@@ -70,6 +71,9 @@ pub fn api(s: &Settings) -> ApiOptions {
             version: env!("CARGO_PKG_VERSION").to_string(),
             commit: env!("WATCHKEEPER_COMMIT").to_string(),
         },
+        rule_base_interval: s.unified_alerting.base_interval,
+        rule_min_interval: s.unified_alerting.min_interval,
+        rule_default_interval: s.unified_alerting.default_rule_evaluation_interval,
         ..ApiOptions::default()
     }
 }

@@ -69,6 +69,9 @@ pub enum RunError {
     /// The cluster peer could not start.
     #[error("{0}")]
     Cluster(#[from] crate::cluster::ClusterError),
+    /// The built-in data sources or the provisioning files could not be applied.
+    #[error(transparent)]
+    Provisioning(#[from] crate::provisioning::ProvisioningError),
 }
 
 /// Runs the server until a signal stops it.
@@ -102,25 +105,29 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     let peer = ClusterPeer::start(&settings, &mut registry).await?;
     let auth = AuthService::new(store.clone(), options::auth(&settings));
     let secrets = SecretBox::new(&settings.security.secret_key).map_err(RunError::Secrets)?;
+    // Data sources and alert rules from files are in place before the server serves.
+    crate::provisioning::run(&store, &secrets, &settings).await?;
+    let alertmanagers = Arc::new({
+        let ams = Alertmanagers::new(settings.server.root_url.to_string(), secrets)
+            .with_metrics(am_metrics)
+            .with_dispatch_start_delay(settings.unified_alerting.alertmanager_dispatch_start_delay)
+            .with_peer_timeout(settings.unified_alerting.ha_peer_timeout)
+            .with_classic_mode(settings.unified_alerting.alertmanager_classic_mode);
+        match &peer {
+            Some(p) => ams.with_peer(p.peer(), options::state_keys(&settings)),
+            None => ams,
+        }
+    });
+    let ruler_metrics = wk_ruler::schedule::RulerMetrics::default();
+    ruler_metrics.register(&mut registry);
     let state = AppState {
         store: store.clone(),
         auth: auth.clone(),
         opts: Arc::new(options::api(&settings)),
         http_metrics,
         registry: Arc::new(registry),
-        alertmanagers: Arc::new({
-            let ams = Alertmanagers::new(settings.server.root_url.to_string(), secrets)
-                .with_metrics(am_metrics)
-                .with_dispatch_start_delay(
-                    settings.unified_alerting.alertmanager_dispatch_start_delay,
-                )
-                .with_peer_timeout(settings.unified_alerting.ha_peer_timeout)
-                .with_classic_mode(settings.unified_alerting.alertmanager_classic_mode);
-            match &peer {
-                Some(p) => ams.with_peer(p.peer(), options::state_keys(&settings)),
-                None => ams,
-            }
-        }),
+        alertmanagers: Arc::clone(&alertmanagers),
+        ruler: None,
     };
     let restored = state.alertmanagers.start_saved(&store).await;
     if restored > 0 {
@@ -135,6 +142,22 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         state.alertmanagers.start_all(&store).await;
         peer.join().await;
     }
+    // Rules are evaluated once the Alertmanagers they send to are running.
+    let rule_secrets = SecretBox::new(&settings.security.secret_key).map_err(RunError::Secrets)?;
+    let ruler = crate::ruler::start(
+        &settings,
+        store.clone(),
+        Arc::clone(&alertmanagers),
+        Arc::new(crate::ruler::StoredSources::new(
+            store.clone(),
+            rule_secrets,
+        )),
+        ruler_metrics,
+    );
+    let state = AppState {
+        ruler: ruler.as_ref().map(|r| r.view.clone()),
+        ..state
+    };
     let cleanup = tokio::spawn(cleanup_loop(auth));
     let am_maintenance = tokio::spawn(alertmanager_maintenance_loop(
         Arc::clone(&state.alertmanagers),
@@ -148,6 +171,12 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         peer.is_some(),
     ));
     let mut hooks = ShutdownHooks::default();
+    if let Some(ruler) = ruler {
+        hooks.register("stop evaluating rules", move || async move {
+            let _ = ruler.stop.send(true);
+            Ok(())
+        });
+    }
     let ams = Arc::clone(&state.alertmanagers);
     let am_store = store.clone();
     hooks.register(

@@ -5,23 +5,11 @@ mod common;
 
 use std::time::Duration;
 
+use common::rules::db_args;
 use common::{Server, Start, login};
 use serde_json::json;
 use wk_store::Backend;
-use wk_store::testing::{TestDatabase, test_database};
-
-/// `cfg:` arguments pointing a server at a test database.
-fn db_args(db: &TestDatabase) -> Vec<String> {
-    let backend = match db.backend {
-        Backend::Sqlite => "sqlite3",
-        Backend::Postgres => "postgres",
-        Backend::Mysql => "mysql",
-    };
-    vec![
-        format!("cfg:database.type={backend}"),
-        format!("cfg:database.url={}", db.options.url),
-    ]
-}
+use wk_store::testing::test_database;
 
 async fn two_instances_share_sessions(backend: Backend) {
     let Some(db) = test_database(backend).await else {

@@ -7,10 +7,15 @@ mod alertmanager_v2;
 
 pub(crate) use alertmanager_v2::no_store;
 mod api_keys;
+mod datasources;
+mod folders;
 mod health;
 mod login;
 mod org_users;
 mod orgs;
+mod provisioning_rules;
+mod rule_state;
+mod ruler;
 mod user;
 mod views;
 
@@ -152,6 +157,132 @@ pub(crate) fn table() -> RouteTable {
             Need::Viewer,
             alertmanager_v2::status::receivers,
         )
+        .add("GET", "/api/folders", Need::Viewer, folders::list)
+        .add("POST", "/api/folders", Need::Editor, folders::create)
+        .add("GET", "/api/folders/{uid}", Need::Viewer, folders::get)
+        .add("PUT", "/api/folders/{uid}", Need::Editor, folders::update)
+        .add(
+            "DELETE",
+            "/api/folders/{uid}",
+            Need::Editor,
+            folders::delete,
+        )
+        .add("GET", "/api/datasources", Need::Viewer, datasources::list)
+        .add("POST", "/api/datasources", Need::Admin, datasources::create)
+        .add(
+            "GET",
+            "/api/datasources/uid/{uid}",
+            Need::Viewer,
+            datasources::get_by_uid,
+        )
+        .add(
+            "PUT",
+            "/api/datasources/uid/{uid}",
+            Need::Admin,
+            datasources::update,
+        )
+        .add(
+            "DELETE",
+            "/api/datasources/uid/{uid}",
+            Need::Admin,
+            datasources::delete,
+        )
+        .add(
+            "GET",
+            "/api/datasources/name/{name}",
+            Need::Viewer,
+            datasources::get_by_name,
+        )
+        .add(
+            "GET",
+            "/api/ruler/grafana/api/v1/rules",
+            Need::Viewer,
+            ruler::get_all,
+        )
+        .add(
+            "GET",
+            "/api/ruler/grafana/api/v1/rules/{namespace}",
+            Need::Viewer,
+            ruler::get_namespace,
+        )
+        .add(
+            "POST",
+            "/api/ruler/grafana/api/v1/rules/{namespace}",
+            Need::Editor,
+            ruler::post_group,
+        )
+        .add(
+            "DELETE",
+            "/api/ruler/grafana/api/v1/rules/{namespace}",
+            Need::Editor,
+            ruler::delete_namespace,
+        )
+        .add(
+            "GET",
+            "/api/ruler/grafana/api/v1/rules/{namespace}/{group}",
+            Need::Viewer,
+            ruler::get_group,
+        )
+        .add(
+            "DELETE",
+            "/api/ruler/grafana/api/v1/rules/{namespace}/{group}",
+            Need::Editor,
+            ruler::delete_group,
+        )
+        .add(
+            "GET",
+            "/api/ruler/grafana/api/v1/rule/{uid}",
+            Need::Viewer,
+            ruler::get_rule,
+        )
+        .add(
+            "GET",
+            "/api/v1/provisioning/alert-rules",
+            Need::Viewer,
+            provisioning_rules::list,
+        )
+        .add(
+            "POST",
+            "/api/v1/provisioning/alert-rules",
+            Need::Editor,
+            provisioning_rules::create,
+        )
+        .add(
+            "GET",
+            "/api/v1/provisioning/alert-rules/{uid}",
+            Need::Viewer,
+            provisioning_rules::get,
+        )
+        .add(
+            "PUT",
+            "/api/v1/provisioning/alert-rules/{uid}",
+            Need::Editor,
+            provisioning_rules::update,
+        )
+        .add(
+            "DELETE",
+            "/api/v1/provisioning/alert-rules/{uid}",
+            Need::Editor,
+            provisioning_rules::delete,
+        )
+        .add(
+            "GET",
+            "/api/v1/provisioning/folder/{folder_uid}/rule-groups/{group}",
+            Need::Viewer,
+            provisioning_rules::get_group,
+        )
+        .add(
+            "PUT",
+            "/api/v1/provisioning/folder/{folder_uid}/rule-groups/{group}",
+            Need::Editor,
+            provisioning_rules::put_group,
+        )
+        .add(
+            "DELETE",
+            "/api/v1/provisioning/folder/{folder_uid}/rule-groups/{group}",
+            Need::Editor,
+            provisioning_rules::delete_group,
+        )
         .add("GET", "/api/health", Need::Public, health::health)
         .add("GET", "/metrics", Need::Public, health::metrics)
         .add("POST", "/login", Need::Public, login::login)
@@ -214,6 +345,24 @@ pub(crate) fn table() -> RouteTable {
             "/api/org/users/{user_id}",
             Need::Admin,
             org_users::remove,
+        )
+        .add(
+            "GET",
+            "/api/prometheus/grafana/api/v1/rules",
+            Need::Viewer,
+            rule_state::rules,
+        )
+        .add(
+            "GET",
+            "/api/prometheus/grafana/api/v1/alerts",
+            Need::Viewer,
+            rule_state::alerts,
+        )
+        .add(
+            "GET",
+            "/api/v1/rules/history",
+            Need::Viewer,
+            rule_state::history,
         )
         .add("GET", "/api/orgs", Need::ServerAdmin, orgs::list)
         .add("POST", "/api/orgs", Need::ServerAdmin, orgs::create)

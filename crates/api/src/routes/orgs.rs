@@ -26,7 +26,8 @@ pub(crate) struct CreateOrg {
     name: String,
 }
 
-/// `POST /api/orgs`: creates an organization; the creating user becomes its Admin.
+/// `POST /api/orgs`: creates an organization (with the built-in TestData data source); the
+/// creating user becomes its Admin.
 pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -47,6 +48,10 @@ pub(crate) async fn create(
             .store
             .add_org_user(org.id, user.id, OrgRole::Admin, now)
             .await?;
+    }
+    // Every organization has the built-in TestData data source.
+    if let Err(e) = crate::datasources::ensure_builtin(&state.store, org.id, now).await {
+        tracing::warn!(error = %e, org_id = org.id, "creating the built-in TestData data source failed");
     }
     Ok(Json(
         json!({ "orgId": org.id, "message": "Organization created" }),

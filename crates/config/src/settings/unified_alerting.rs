@@ -383,7 +383,7 @@ fn read_min_interval(r: &mut SectionReader<'_>, base_interval: Duration) -> Dura
         );
         return base_interval;
     }
-    if min.as_nanos() % base_interval.as_nanos() != 0 {
+    if !min.as_nanos().is_multiple_of(base_interval.as_nanos()) {
         r.problem(
             key,
             format!("value of setting 'min_interval' should be times of base interval ({base})"),
@@ -400,7 +400,7 @@ fn read_scheduler_tick(r: &mut SectionReader<'_>) -> Duration {
     let Some(tick) = r.try_duration(key, BASE_INTERVAL) else {
         return BASE_INTERVAL;
     };
-    if tick < Duration::from_millis(100) || tick.subsec_nanos() % 1_000_000 != 0 {
+    if tick < Duration::from_millis(100) || !tick.subsec_nanos().is_multiple_of(1_000_000) {
         r.problem(
             key,
             "must be at least 100ms and a whole number of milliseconds",
@@ -413,9 +413,9 @@ fn read_scheduler_tick(r: &mut SectionReader<'_>) -> Duration {
 /// `10s`, `500ms`, `1m`: a duration as settings write it.
 fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 60_000 == 0 {
+    if ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")

@@ -6,6 +6,7 @@ pub mod acceptance;
 pub mod ha;
 pub mod prometheus;
 pub mod redis;
+pub mod rules;
 pub mod webhook;
 
 use std::io::{BufRead, BufReader};
