@@ -346,7 +346,11 @@ fn unified_alerting_values() {
 fn a_shorter_scheduler_tick_is_the_base_interval() {
     let ua = settings("[unified_alerting]\nscheduler_tick_interval = 1s\n").unified_alerting;
     assert_eq!(
-        (ua.base_interval, ua.min_interval, ua.scheduler_tick_interval),
+        (
+            ua.base_interval,
+            ua.min_interval,
+            ua.scheduler_tick_interval
+        ),
         (S, 10 * S, S)
     );
     let ua = settings("[unified_alerting]\nscheduler_tick_interval = 1s\nmin_interval = 1s\n")
@@ -465,10 +469,7 @@ fn unified_alerting_corrections_are_warnings() {
             Some(Source::File { line: 2, .. })
         ));
         let ua = settings(&text).unified_alerting;
-        assert_eq!(
-            (ua.ha_redis_max_conns, ua.randomization_factor),
-            (5, 0.1)
-        );
+        assert_eq!((ua.ha_redis_max_conns, ua.randomization_factor), (5, 0.1));
     }
 }
 
