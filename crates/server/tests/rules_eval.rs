@@ -2,7 +2,7 @@
 //! notifies the webhook through the embedded Alertmanager and resolves, with every transition
 //! in state history; a restart keeps alert state; three clustered instances on one database
 //! each evaluate every rule (history shows each transition once per instance) while the
-//! webhook gets one notification per group.
+//! webhook gets one notification per group; a rule on the real Prometheus fires.
 
 mod common;
 
@@ -10,11 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use common::ha::{configure, count_after_first, eventually, hook_config, start_cluster_with};
+use common::prometheus::{KillOnDrop, prometheus_binary};
 use common::rules::{
-    create_folder, csv_rule, db_args, fast_ticks, history, post_group, prometheus_alerts,
+    call, create_folder, csv_rule, db_args, fast_ticks, history, post_group, prometheus_alerts,
 };
 use common::webhook::Collector;
-use common::{Server, Start, cluster_args};
+use common::{Server, Start, TempDir, cluster_args, free_port};
+use serde_json::json;
 use wk_store::Backend;
 use wk_store::testing::test_database;
 
@@ -214,5 +216,82 @@ async fn three_instances_each_evaluate_and_notify_once() {
     assert_eq!(
         count_after_first(&hook, "Everywhere", Duration::from_secs(4)).await,
         1
+    );
+}
+
+/// A rule on the real Prometheus (Debian's package, scraping itself): an instant query, a
+/// threshold, and the alert carries the series' labels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_on_prometheus_fires() {
+    let Some(bin) = prometheus_binary() else {
+        return;
+    };
+    let dir = TempDir::new("prom");
+    let config = dir.path().join("prometheus.yml");
+    let port = free_port();
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
+        ),
+    )
+    .expect("config");
+    let _prom = KillOnDrop(
+        std::process::Command::new(bin)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start prometheus"),
+    );
+    let server = Server::start(&start_args(&[])).await;
+    let http = reqwest::Client::new();
+    let (status, body) = call(
+        &http,
+        &server,
+        reqwest::Method::POST,
+        "/api/datasources",
+        Some(&json!({"name": "Prom", "uid": "prom", "type": "prometheus",
+                     "url": format!("http://127.0.0.1:{port}"), "access": "proxy"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let folder = create_folder(&http, &server, "Infra").await;
+    let rule = json!({
+        "for": "0s",
+        "grafana_alert": {
+            "title": "SelfUp",
+            "condition": "B",
+            "data": [
+                {"refId": "A", "datasourceUid": "prom",
+                 "relativeTimeRange": {"from": 60, "to": 0},
+                 "model": {"refId": "A", "expr": "up{job=\"self\"}", "instant": true}},
+                {"refId": "B", "datasourceUid": "__expr__",
+                 "model": {"refId": "B", "type": "threshold", "expression": "A",
+                           "conditions": [{"evaluator": {"type": "gt", "params": [0]}}]}}
+            ]
+        }
+    });
+    post_group(&http, &server, &folder, "g1", vec![rule]).await;
+    let alert = eventually(60, "the Prometheus rule fires", || async {
+        prometheus_alerts(&http, &server)
+            .await
+            .into_iter()
+            .find(|a| a["state"] == "Alerting")
+    })
+    .await;
+    assert_eq!(alert["labels"]["job"], "self", "{alert}");
+    assert_eq!(alert["labels"]["alertname"], "SelfUp");
+    assert!(
+        alert["value"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("var='A'"),
+        "{alert}"
     );
 }
