@@ -26,6 +26,8 @@ pub struct Ports {
     alertmanagers: Arc<Alertmanagers>,
     /// This instance's name in state history.
     instance: String,
+    /// Whether transitions are recorded (`[unified_alerting.state_history] enabled`).
+    history: bool,
 }
 
 impl RuleSource for Ports {
@@ -156,6 +158,9 @@ impl StateStore for Ports {
 impl HistorySink for Ports {
     fn record(&self, entries: Vec<HistoryEntry>) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
+            if !self.history {
+                return Ok(());
+            }
             let rows: Vec<Annotation> = entries
                 .into_iter()
                 .map(|e| Annotation {
@@ -239,6 +244,83 @@ pub struct Running {
     pub stop: tokio::sync::watch::Sender<bool>,
 }
 
+/// Why rule evaluation cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum RulerError {
+    /// A state history backend other than annotations was asked for.
+    #[error(
+        "[unified_alerting.state_history] backend: {0} is not available in this version; use annotations (the default)"
+    )]
+    HistoryBackend(&'static str),
+}
+
+/// Checks the settings rule evaluation depends on.
+pub fn check(settings: &Settings) -> Result<(), RulerError> {
+    use wk_config::StateHistoryBackend as B;
+    let h = &settings.state_history;
+    if !h.enabled {
+        return Ok(());
+    }
+    match h.backend {
+        B::Annotations => Ok(()),
+        B::Loki => Err(RulerError::HistoryBackend("loki")),
+        B::Prometheus => Err(RulerError::HistoryBackend("prometheus")),
+        B::Multiple => Err(RulerError::HistoryBackend("multiple")),
+    }
+}
+
+/// How often state history retention runs.
+const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Deletes state history older than `max_age` and beyond `max_annotations_to_keep` per
+/// organization, every minute (nothing when both are zero).
+pub async fn history_retention_loop(store: Store, settings: Settings) {
+    let h = &settings.state_history;
+    let (max_age, keep) = (h.annotations_max_age, h.annotations_max_to_keep);
+    if max_age.is_zero() && keep == 0 {
+        return;
+    }
+    let mut tick = tokio::time::interval(RETENTION_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if !max_age.is_zero() {
+            let now = wk_ruler::data::Millis::try_from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_millis(),
+            )
+            .unwrap_or(i64::MAX);
+            let age = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
+            match store
+                .delete_annotations_before(now.saturating_sub(age))
+                .await
+            {
+                Ok(n) if n > 0 => {
+                    tracing::debug!(deleted = n, "state history past max_age deleted")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "state history retention failed"),
+            }
+        }
+        if keep > 0 {
+            let orgs = match store.list_orgs().await {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::warn!(error = %e, "state history retention failed");
+                    continue;
+                }
+            };
+            for org in orgs {
+                if let Err(e) = store.trim_annotations(org.id, keep).await {
+                    tracing::warn!(org = org.id, error = %e, "state history retention failed");
+                }
+            }
+        }
+    }
+}
+
 /// Starts the scheduler (unless `[unified_alerting] execute_alerts = false`).
 pub fn start(
     settings: &Settings,
@@ -259,6 +341,7 @@ pub fn start(
         store,
         alertmanagers,
         instance: format!("{host}:{}", settings.server.http_port),
+        history: settings.state_history.enabled,
     });
     let evaluator = Evaluator::new(sources, settings.unified_alerting.evaluation_timeout);
     let scheduler = Scheduler::new(

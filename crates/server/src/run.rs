@@ -69,6 +69,9 @@ pub enum RunError {
     /// The cluster peer could not start.
     #[error("{0}")]
     Cluster(#[from] crate::cluster::ClusterError),
+    /// Rule evaluation cannot start with these settings.
+    #[error(transparent)]
+    Ruler(#[from] crate::ruler::RulerError),
     /// The built-in data sources or the provisioning files could not be applied.
     #[error(transparent)]
     Provisioning(#[from] crate::provisioning::ProvisioningError),
@@ -105,6 +108,7 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     let peer = ClusterPeer::start(&settings, &mut registry).await?;
     let auth = AuthService::new(store.clone(), options::auth(&settings));
     let secrets = SecretBox::new(&settings.security.secret_key).map_err(RunError::Secrets)?;
+    crate::ruler::check(&settings)?;
     // Data sources and alert rules from files are in place before the server serves.
     crate::provisioning::run(&store, &secrets, &settings).await?;
     let alertmanagers = Arc::new({
@@ -158,6 +162,10 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         ruler: ruler.as_ref().map(|r| r.view.clone()),
         ..state
     };
+    let history_retention = tokio::spawn(crate::ruler::history_retention_loop(
+        store.clone(),
+        settings.clone(),
+    ));
     let cleanup = tokio::spawn(cleanup_loop(auth));
     let am_maintenance = tokio::spawn(alertmanager_maintenance_loop(
         Arc::clone(&state.alertmanagers),
@@ -197,6 +205,7 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
 
     let served = serve(&settings, router(state), shutdown).await;
     cleanup.abort();
+    history_retention.abort();
     am_maintenance.abort();
     // Waited for, so a periodic save still in flight cannot land after the final one.
     let _ = am_maintenance.await;

@@ -295,3 +295,56 @@ async fn a_rule_on_prometheus_fires() {
         "{alert}"
     );
 }
+
+/// `[unified_alerting.state_history.annotations] max_annotations_to_keep`: after a restart with
+/// a limit of 1, only the newest transition is left (retention runs at start, then every
+/// minute).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_history_keeps_the_newest_entries() {
+    let mut server = Server::start(&start_args(&[])).await;
+    let http = reqwest::Client::new();
+    let folder = create_folder(&http, &server, "Infra").await;
+    post_group(
+        &http,
+        &server,
+        &folder,
+        "g1",
+        vec![csv_rule("Trimmed", "1,9", "1s")],
+    )
+    .await;
+    eventually(30, "two transitions", || async {
+        (history(&http, &server).await.len() >= 2).then_some(())
+    })
+    .await;
+    server.terminate(Duration::from_secs(20));
+    let home = server.take_home();
+    let limit =
+        "cfg:unified_alerting.state_history.annotations.max_annotations_to_keep=1".to_owned();
+    let server = Server::spawn_in(&start_args(&[limit]), home);
+    server.wait_healthy(Duration::from_secs(60)).await;
+    let left = eventually(30, "history trimmed to one entry", || async {
+        let h = history(&http, &server).await;
+        (h.len() == 1).then_some(h)
+    })
+    .await;
+    assert_eq!(
+        (left[0].0.as_str(), left[0].1.as_str()),
+        ("Pending", "Alerting")
+    );
+}
+
+/// A state history backend that is not built (Loki) is a start-up error naming the key.
+#[tokio::test]
+async fn an_unavailable_history_backend_is_a_start_up_error() {
+    let mut server = Server::spawn(&start_args(&[
+        "cfg:unified_alerting.state_history.backend=loki".to_owned(),
+        "cfg:unified_alerting.state_history.loki_remote_url=http://127.0.0.1:1".to_owned(),
+    ]));
+    let status = server.wait_exit(Duration::from_secs(30));
+    assert!(!status.success());
+    let log = server.log();
+    assert!(
+        log.contains("[unified_alerting.state_history] backend: loki is not available"),
+        "{log}"
+    );
+}

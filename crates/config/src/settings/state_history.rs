@@ -9,6 +9,8 @@ use crate::raw::RawConfig;
 use crate::reader::{Diagnostics, SectionReader};
 
 const SECTION: &str = "unified_alerting.state_history";
+/// Retention of the `annotations` backend.
+const ANNOTATIONS_SECTION: &str = "unified_alerting.state_history.annotations";
 /// The section of extra labels attached to state history records (any keys allowed).
 pub(crate) const EXTERNAL_LABELS_SECTION: &str = "unified_alerting.state_history.external_labels";
 const SINGLE_BACKENDS: [&str; 3] = ["annotations", "loki", "prometheus"];
@@ -66,12 +68,19 @@ pub struct StateHistorySettings {
     pub secondaries: Vec<String>,
     /// `[unified_alerting.state_history.external_labels]`: labels added to every record.
     pub external_labels: BTreeMap<String, String>,
+    /// `[unified_alerting.state_history.annotations] max_age`: entries older than this are
+    /// deleted (zero keeps them).
+    pub annotations_max_age: Duration,
+    /// `[unified_alerting.state_history.annotations] max_annotations_to_keep`: per organization,
+    /// only the newest this many are kept (zero keeps all).
+    pub annotations_max_to_keep: u64,
 }
 
 debug_redacted!(StateHistorySettings {
     enabled, backend, loki_tenant_id, loki_basic_auth_username, loki_max_query_length,
     loki_max_query_size, prometheus_metric_name, prometheus_target_datasource_uid,
-    prometheus_write_timeout, primary, secondaries, external_labels,
+    prometheus_write_timeout, primary, secondaries, external_labels, annotations_max_age,
+    annotations_max_to_keep,
 } secret { loki_basic_auth_password }
   url { loki_remote_url, loki_remote_read_url, loki_remote_write_url });
 
@@ -106,6 +115,10 @@ impl StateHistorySettings {
                 .entries()
                 .into_iter()
                 .collect(),
+            annotations_max_age: SectionReader::new(raw, ANNOTATIONS_SECTION, r.diag())
+                .duration("max_age", Duration::ZERO),
+            annotations_max_to_keep: SectionReader::new(raw, ANNOTATIONS_SECTION, r.diag())
+                .u64("max_annotations_to_keep", 0),
         };
         settings.validate(&mut r);
         settings
