@@ -252,11 +252,19 @@ pub enum RulerError {
         "[unified_alerting.state_history] backend: {0} is not available in this version; use annotations (the default)"
     )]
     HistoryBackend(&'static str),
+    /// Single-node evaluation was asked for.
+    #[error(
+        "[unified_alerting] ha_single_node_evaluation: not available in this version; every instance evaluates every rule"
+    )]
+    SingleNodeEvaluation,
 }
 
 /// Checks the settings rule evaluation depends on.
 pub fn check(settings: &Settings) -> Result<(), RulerError> {
     use wk_config::StateHistoryBackend as B;
+    if settings.unified_alerting.ha_single_node_evaluation {
+        return Err(RulerError::SingleNodeEvaluation);
+    }
     let h = &settings.state_history;
     if !h.enabled {
         return Ok(());

@@ -333,9 +333,19 @@ async fn state_history_keeps_the_newest_entries() {
     );
 }
 
-/// A state history backend that is not built (Loki) is a start-up error naming the key.
+/// A state history backend that is not built (Loki), and single-node evaluation, are start-up
+/// errors naming the key.
 #[tokio::test]
-async fn an_unavailable_history_backend_is_a_start_up_error() {
+async fn unavailable_settings_are_start_up_errors() {
+    let mut server = Server::spawn(&start_args(&[
+        "cfg:unified_alerting.ha_single_node_evaluation=true".to_owned(),
+    ]));
+    assert!(!server.wait_exit(Duration::from_secs(30)).success());
+    assert!(
+        server.log().contains("ha_single_node_evaluation: not available"),
+        "{}",
+        server.log()
+    );
     let mut server = Server::spawn(&start_args(&[
         "cfg:unified_alerting.state_history.backend=loki".to_owned(),
         "cfg:unified_alerting.state_history.loki_remote_url=http://127.0.0.1:1".to_owned(),
