@@ -19,10 +19,15 @@
 //!
 //! `--scenario silences` measures instead how long a new silence takes to reach the other
 //! members of a three-node cluster of each system (see [`silences`]).
+//!
+//! `--scenario rules` measures the cost of evaluating alert rules on the TestData data source:
+//! evaluations per second on one core in process, and the CPU 10,000 rules every 10 s use in
+//! the server (see [`rules`]).
 
 mod load;
 mod process;
 mod report;
+mod rules;
 mod silences;
 
 use std::path::{Path, PathBuf};
@@ -41,13 +46,42 @@ use report::{Checkpoint, Phase, Report, TargetResult, Update};
 #[command(
     name = "wk-bench",
     about = "Alert ingest (or, with --scenario silences, cluster silence propagation) benchmark: \
-             Watchkeeper against prometheus-alertmanager"
+             Watchkeeper against prometheus-alertmanager; --scenario rules: rule evaluation cost"
 )]
 struct Args {
-    /// What to measure: `ingest` (alert ingest, memory and listing of one server) or
-    /// `silences` (silence propagation across a three-node cluster of each system).
-    #[arg(long, value_parser = ["ingest", "silences"], default_value = "ingest")]
+    /// What to measure: `ingest` (alert ingest, memory and listing of one server),
+    /// `silences` (silence propagation across a three-node cluster of each system) or `rules`
+    /// (rule evaluations per core in process, and the CPU of many rules in the server).
+    #[arg(long, value_parser = ["ingest", "silences", "rules"], default_value = "ingest")]
     scenario: String,
+    /// `--scenario rules`: evaluations per in-process pass (0 skips the in-process part).
+    #[arg(long, default_value_t = 200_000)]
+    rule_evals: usize,
+    /// `--scenario rules`: in-process passes per mode (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    rule_runs: usize,
+    /// `--scenario rules`: rules provisioned in the server (0 skips the server part).
+    #[arg(long, default_value_t = 10_000)]
+    rules: usize,
+    /// `--scenario rules`: rules per group.
+    #[arg(long, default_value_t = 10)]
+    rules_per_group: usize,
+    /// `--scenario rules`: folders the groups are spread over.
+    #[arg(long, default_value_t = 10)]
+    rule_folders: usize,
+    /// `--scenario rules`: the groups' evaluation interval, seconds (a multiple of the
+    /// server's 10 s tick unless `--wk-arg` changes it).
+    #[arg(long, default_value_t = 10)]
+    rule_interval: u64,
+    /// `--scenario rules`: one rule in this many fires (0: none).
+    #[arg(long, default_value_t = 100)]
+    firing_every: usize,
+    /// `--scenario rules`: seconds to wait, once every rule has been evaluated, before measuring.
+    #[arg(long, default_value_t = 20)]
+    warmup: u64,
+    /// `--scenario rules`: the measurement window, seconds (60 = six 10 s ticks).
+    #[arg(long, default_value_t = 60)]
+    window: u64,
     /// `--scenario silences`: silences posted per cluster (at least 50 for a meaningful p99).
     #[arg(long, default_value_t = 60)]
     silences: usize,
@@ -180,6 +214,16 @@ async fn run(args: Args) -> Result<()> {
             "wk-bench: warning: this is a debug build of the load generator; \
              use `cargo build --release -p watchkeeper -p wk-bench`"
         );
+    }
+    if args.scenario == "rules" {
+        // Only Watchkeeper: no Alertmanager needed.
+        let wk_binary = match &args.watchkeeper {
+            Some(p) => p.clone(),
+            None => std::env::current_exe()
+                .context("locating wk-bench")?
+                .with_file_name("watchkeeper"),
+        };
+        return rules::run(&args, &wk_binary).await;
     }
     let kinds: Vec<Kind> = match args.only.as_deref() {
         Some("watchkeeper") => vec![Kind::Watchkeeper],
