@@ -29,6 +29,15 @@ fn start_args(extra: &[String]) -> Start {
     }
 }
 
+/// Stops `server` and starts it again on the same home (its SQLite database), with `extra`.
+async fn restart(mut server: Server, extra: &[String]) -> Server {
+    server.terminate(Duration::from_secs(20));
+    let home = server.take_home();
+    let server = Server::spawn_in(&start_args(extra), home);
+    server.wait_healthy(Duration::from_secs(60)).await;
+    server
+}
+
 /// Firing then resolved notifications about `alertname`, in order.
 fn statuses(hook: &Collector, alertname: &str) -> Vec<String> {
     hook.bodies()
@@ -126,7 +135,7 @@ async fn a_testdata_rule_goes_pending_then_alerting_notifies_and_resolves() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_keeps_alert_state() {
-    let mut server = Server::start(&start_args(&[])).await;
+    let server = Server::start(&start_args(&[])).await;
     let http = reqwest::Client::new();
     let folder = create_folder(&http, &server, "Infra").await;
     post_group(
@@ -145,10 +154,7 @@ async fn a_restart_keeps_alert_state() {
             .map(|a| a["activeAt"].as_str().unwrap_or_default().to_owned())
     })
     .await;
-    server.terminate(Duration::from_secs(20));
-    let home = server.take_home();
-    let server = Server::spawn_in(&start_args(&[]), home);
-    server.wait_healthy(Duration::from_secs(60)).await;
+    let server = restart(server, &[]).await;
 
     // Evaluated again after the restart, still Alerting since the same time; no new transition.
     let before = history(&http, &server).await.len();
@@ -301,7 +307,7 @@ async fn a_rule_on_prometheus_fires() {
 /// minute).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_history_keeps_the_newest_entries() {
-    let mut server = Server::start(&start_args(&[])).await;
+    let server = Server::start(&start_args(&[])).await;
     let http = reqwest::Client::new();
     let folder = create_folder(&http, &server, "Infra").await;
     post_group(
@@ -316,12 +322,9 @@ async fn state_history_keeps_the_newest_entries() {
         (history(&http, &server).await.len() >= 2).then_some(())
     })
     .await;
-    server.terminate(Duration::from_secs(20));
-    let home = server.take_home();
     let limit =
         "cfg:unified_alerting.state_history.annotations.max_annotations_to_keep=1".to_owned();
-    let server = Server::spawn_in(&start_args(&[limit]), home);
-    server.wait_healthy(Duration::from_secs(60)).await;
+    let server = restart(server, &[limit]).await;
     let left = eventually(30, "history trimmed to one entry", || async {
         let h = history(&http, &server).await;
         (h.len() == 1).then_some(h)
@@ -342,7 +345,9 @@ async fn unavailable_settings_are_start_up_errors() {
     ]));
     assert!(!server.wait_exit(Duration::from_secs(30)).success());
     assert!(
-        server.log().contains("ha_single_node_evaluation: not available"),
+        server
+            .log()
+            .contains("ha_single_node_evaluation: not available"),
         "{}",
         server.log()
     );

@@ -190,16 +190,28 @@ pub(crate) async fn create(
         Err(StoreError::Conflict(_)) => return Err(ApiError::conflict(NAME_EXISTS)),
         Err(e) => return Err(store_error(e)),
     };
-    if created.is_default {
-        clear_other_defaults(store, org, &created.uid, now)
+    saved_answer(store, org, &created, now, "Datasource added").await
+}
+
+/// After a save: clears the organization's other defaults when `saved` is the default, and
+/// answers `{datasource, id, message, name}`.
+async fn saved_answer(
+    store: &wk_store::Store,
+    org: i64,
+    saved: &wk_store::DataSource,
+    now: i64,
+    message: &str,
+) -> Result<Json<Value>, ApiError> {
+    if saved.is_default {
+        clear_other_defaults(store, org, &saved.uid, now)
             .await
             .map_err(store_error)?;
     }
     Ok(Json(json!({
-        "datasource": to_json(&created),
-        "id": created.id,
-        "message": "Datasource added",
-        "name": created.name,
+        "datasource": to_json(saved),
+        "id": saved.id,
+        "message": message,
+        "name": saved.name,
     })))
 }
 
@@ -278,17 +290,7 @@ pub(crate) async fn update(
         }
         Err(e) => return Err(store_error(e)),
     };
-    if saved.is_default {
-        clear_other_defaults(store, org, &saved.uid, now)
-            .await
-            .map_err(store_error)?;
-    }
-    Ok(Json(json!({
-        "datasource": to_json(&saved),
-        "id": saved.id,
-        "message": "Datasource updated",
-        "name": saved.name,
-    })))
+    saved_answer(store, org, &saved, now, "Datasource updated").await
 }
 
 /// `DELETE /api/datasources/uid/{uid}` → `{"message": "Data source deleted", "id"}`.

@@ -170,6 +170,61 @@ pub(crate) fn mode_field<T: std::str::FromStr + Default>(
     }
 }
 
+/// The text fields of a rule as an API or a file gives them, with the names those fields have
+/// there (for errors): the modes and durations still to be parsed.
+pub(crate) struct RuleText<'a> {
+    /// `(field name, value)` of the no-data mode.
+    pub(crate) no_data_state: (String, Option<&'a str>),
+    /// `(field name, value)` of the error mode.
+    pub(crate) exec_err_state: (String, Option<&'a str>),
+    /// `(field name, value)` of `for`.
+    pub(crate) for_duration: (String, Option<&'a str>),
+    /// `(field name, value)` of `keep_firing_for`.
+    pub(crate) keep_firing_for: (String, Option<&'a str>),
+}
+
+impl RuleText<'_> {
+    /// Parses the fields into `rule` (whose other fields are already set).
+    pub(crate) fn apply(self, mut rule: Rule) -> Result<Rule, RuleError> {
+        rule.no_data_state = mode_field(
+            &self.no_data_state.0,
+            self.no_data_state.1,
+            "Alerting, NoData, OK, KeepLast",
+        )?;
+        rule.exec_err_state = mode_field(
+            &self.exec_err_state.0,
+            self.exec_err_state.1,
+            "Alerting, Error, OK, KeepLast",
+        )?;
+        rule.for_ms = duration_field(&self.for_duration.0, self.for_duration.1)?;
+        rule.keep_firing_for_ms = duration_field(&self.keep_firing_for.0, self.keep_firing_for.1)?;
+        Ok(rule)
+    }
+}
+
+/// A rule with the given fields and default modes and durations.
+pub(crate) fn plain_rule(
+    uid: String,
+    title: String,
+    condition: String,
+    data: Vec<AlertQuery>,
+) -> Rule {
+    Rule {
+        uid,
+        title,
+        condition,
+        data,
+        no_data_state: NoDataState::default(),
+        exec_err_state: ExecErrState::default(),
+        for_ms: 0,
+        keep_firing_for_ms: 0,
+        labels: BTreeMap::new(),
+        annotations: BTreeMap::new(),
+        is_paused: false,
+        missing_series_evals_to_resolve: None,
+    }
+}
+
 impl PostableRuleGroup {
     /// The group's interval in milliseconds (`None` when not given), and its rules (uids may
     /// be empty: the caller assigns new ones). Only the shape is checked here; see
@@ -217,31 +272,31 @@ impl PostableRuleGroup {
                     "simplified routing is not supported; route with notification policies",
                 ));
             }
-            rules.push(Rule {
-                uid: g.uid,
-                title: g.title,
-                condition: g.condition,
-                data: g.data,
-                no_data_state: mode_field(
-                    &at("grafana_alert.no_data_state"),
+            let text = RuleText {
+                no_data_state: (
+                    at("grafana_alert.no_data_state"),
                     g.no_data_state.as_deref(),
-                    "Alerting, NoData, OK, KeepLast",
-                )?,
-                exec_err_state: mode_field(
-                    &at("grafana_alert.exec_err_state"),
+                ),
+                exec_err_state: (
+                    at("grafana_alert.exec_err_state"),
                     g.exec_err_state.as_deref(),
-                    "Alerting, Error, OK, KeepLast",
-                )?,
-                for_ms: duration_field(&at("for"), node.for_duration.as_deref())?,
-                keep_firing_for_ms: duration_field(
-                    &at("keep_firing_for"),
-                    node.keep_firing_for.as_deref(),
-                )?,
-                labels: node.labels.unwrap_or_default(),
-                annotations: node.annotations.unwrap_or_default(),
+                ),
+                for_duration: (at("for"), node.for_duration.as_deref()),
+                keep_firing_for: (at("keep_firing_for"), node.keep_firing_for.as_deref()),
+            };
+            let rule = Rule {
+                labels: node.labels.clone().unwrap_or_default(),
+                annotations: node.annotations.clone().unwrap_or_default(),
                 is_paused: g.is_paused,
                 missing_series_evals_to_resolve: g.missing_series_evals_to_resolve,
-            });
+                ..plain_rule(
+                    g.uid.clone(),
+                    g.title.clone(),
+                    g.condition.clone(),
+                    g.data.clone(),
+                )
+            };
+            rules.push(text.apply(rule)?);
         }
         Ok((interval, rules))
     }

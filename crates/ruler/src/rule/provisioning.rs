@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::api::{duration_field, mode_field};
+use super::api::{RuleText, plain_rule};
 use super::validate::RuleError;
 use super::{AlertQuery, Rule, format_ms, parse_ms};
-use crate::state::{ExecErrState, NoDataState};
 
 /// A rule in the provisioning API.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -91,27 +90,26 @@ impl ProvisionedRule {
                 "simplified routing is not supported; route with notification policies",
             ));
         }
-        Ok(Rule {
-            uid: self.uid.clone(),
-            title: self.title.clone(),
-            condition: self.condition.clone(),
-            data: self.data.clone(),
-            no_data_state: mode_field(
-                "noDataState",
-                self.no_data_state.as_deref(),
-                "Alerting, NoData, OK, KeepLast",
-            )?,
-            exec_err_state: mode_field(
-                "execErrState",
-                self.exec_err_state.as_deref(),
-                "Alerting, Error, OK, KeepLast",
-            )?,
-            for_ms: duration_field("for", self.for_duration.as_deref())?,
-            keep_firing_for_ms: duration_field("keep_firing_for", self.keep_firing_for.as_deref())?,
+        RuleText {
+            no_data_state: ("noDataState".to_owned(), self.no_data_state.as_deref()),
+            exec_err_state: ("execErrState".to_owned(), self.exec_err_state.as_deref()),
+            for_duration: ("for".to_owned(), self.for_duration.as_deref()),
+            keep_firing_for: (
+                "keep_firing_for".to_owned(),
+                self.keep_firing_for.as_deref(),
+            ),
+        }
+        .apply(Rule {
             labels: self.labels.clone(),
             annotations: self.annotations.clone(),
             is_paused: self.is_paused,
             missing_series_evals_to_resolve: self.missing_series_evals_to_resolve,
+            ..plain_rule(
+                self.uid.clone(),
+                self.title.clone(),
+                self.condition.clone(),
+                self.data.clone(),
+            )
         })
     }
 
@@ -277,31 +275,24 @@ impl FileGroup {
             if r.uid.trim().is_empty() {
                 return Err(RuleError::new(&at("uid"), "required in provisioning files"));
             }
-            rules.push(Rule {
-                uid: r.uid.clone(),
-                title: r.title.clone(),
-                condition: r.condition.clone(),
-                data: r.data.clone(),
-                no_data_state: mode_field::<NoDataState>(
-                    &at("noDataState"),
-                    r.no_data_state.as_deref(),
-                    "Alerting, NoData, OK, KeepLast",
-                )?,
-                exec_err_state: mode_field::<ExecErrState>(
-                    &at("execErrState"),
-                    r.exec_err_state.as_deref(),
-                    "Alerting, Error, OK, KeepLast",
-                )?,
-                for_ms: duration_field(&at("for"), r.for_duration.as_deref())?,
-                keep_firing_for_ms: duration_field(
-                    &at("keepFiringFor"),
-                    r.keep_firing_for.as_deref(),
-                )?,
+            let text = RuleText {
+                no_data_state: (at("noDataState"), r.no_data_state.as_deref()),
+                exec_err_state: (at("execErrState"), r.exec_err_state.as_deref()),
+                for_duration: (at("for"), r.for_duration.as_deref()),
+                keep_firing_for: (at("keepFiringFor"), r.keep_firing_for.as_deref()),
+            };
+            rules.push(text.apply(Rule {
                 labels: r.labels.clone(),
                 annotations: r.annotations.clone(),
                 is_paused: r.is_paused,
                 missing_series_evals_to_resolve: r.missing_series_evals_to_resolve,
-            });
+                ..plain_rule(
+                    r.uid.clone(),
+                    r.title.clone(),
+                    r.condition.clone(),
+                    r.data.clone(),
+                )
+            })?);
         }
         Ok((interval, rules))
     }
