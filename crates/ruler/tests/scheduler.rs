@@ -12,6 +12,7 @@ use wk_ruler::data::Labels;
 use wk_ruler::datasource::DataSourceConfig;
 use wk_ruler::eval::{BoxFuture, DataSources, Evaluator};
 use wk_ruler::rule::{AlertQuery, RelativeTimeRange, Rule};
+use wk_ruler::schedule::metrics::{GroupLabel, StateLabel};
 use wk_ruler::schedule::{
     AlertSink, HistoryEntry, HistorySink, Jitter, LoadedRule, RuleKey, RuleSource, RulerMetrics,
     Scheduler, SchedulerOptions, StateStore, StateView,
@@ -178,7 +179,26 @@ fn rule(version: i64, csv: &str, for_ms: u64) -> LoadedRule {
     }
 }
 
-fn start(world: &Arc<World>) -> (watch::Sender<bool>, StateView) {
+/// A running scheduler: the switch that stops it, what it shows, and its task.
+struct Running {
+    stop: watch::Sender<bool>,
+    view: StateView,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops the scheduler and waits until it has finished (states saved).
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+fn start(world: &Arc<World>) -> Running {
+    start_with(world, RulerMetrics::default())
+}
+
+fn start_with(world: &Arc<World>, metrics: RulerMetrics) -> Running {
     let ports = Arc::new(Ports(Arc::clone(world)));
     let evaluator = Evaluator::new(ports.clone(), Duration::from_secs(5));
     let scheduler = Scheduler::new(
@@ -187,7 +207,7 @@ fn start(world: &Arc<World>) -> (watch::Sender<bool>, StateView) {
         ports.clone(),
         ports.clone(),
         ports,
-        RulerMetrics::default(),
+        metrics,
         SchedulerOptions {
             base_interval: Duration::from_millis(100),
             min_interval: Duration::from_millis(100),
@@ -199,9 +219,9 @@ fn start(world: &Arc<World>) -> (watch::Sender<bool>, StateView) {
         },
     );
     let view = scheduler.view();
-    let (tx, rx) = watch::channel(false);
-    tokio::spawn(scheduler.run(rx));
-    (tx, view)
+    let (stop, rx) = watch::channel(false);
+    let task = tokio::spawn(scheduler.run(rx));
+    Running { stop, view, task }
 }
 
 /// Waits (up to 10 s) until `check` holds for the world.
@@ -237,7 +257,8 @@ fn states(world: &World) -> Vec<String> {
 async fn a_rule_goes_pending_alerting_and_resolves() {
     let world = Arc::new(World::default());
     world.rules.lock().expect("lock").push(rule(1, "1,9", 150));
-    let (stop, _) = start(&world);
+    let metrics = RulerMetrics::default();
+    let running = start_with(&world, metrics.clone());
     until(&world, "Alerting", |w| {
         states(w).contains(&"Pending->Alerting".to_owned())
     })
@@ -267,6 +288,28 @@ async fn a_rule_goes_pending_alerting_and_resolves() {
     }
     let saved = world.saved.lock().expect("lock").len();
     assert_eq!(saved, 1, "the instance is saved");
+    let group = |state: &str| {
+        metrics
+            .group_rules
+            .get_or_create(&GroupLabel {
+                org: "1".into(),
+                rule_group: "f;g".into(),
+                state: state.into(),
+            })
+            .get()
+    };
+    assert_eq!((group("active"), group("paused")), (1, 0));
+    assert!(
+        metrics
+            .evaluations
+            .get_or_create(&RulerMetrics::org(1))
+            .get()
+            >= 2
+    );
+    let alerting = StateLabel {
+        state: "alerting".into(),
+    };
+    assert_eq!(metrics.alerts.get_or_create(&alerting).get(), 1);
 
     // The data drops: a new version is picked up at the next tick and the alert resolves.
     *world.rules.lock().expect("lock") = vec![rule(2, "9,1", 150)];
@@ -284,19 +327,19 @@ async fn a_rule_goes_pending_alerting_and_resolves() {
             .any(|a| a.state == wk_ruler::state::State::Normal)
     })
     .await;
-    let _ = stop.send(true);
+    running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_keeps_alerting_and_deletion_resolves() {
     let world = Arc::new(World::default());
     world.rules.lock().expect("lock").push(rule(1, "1,9", 0));
-    let (stop, _) = start(&world);
+    let running = start(&world);
     until(&world, "Alerting", |w| {
         states(w).contains(&"Normal->Alerting".to_owned())
     })
     .await;
-    let _ = stop.send(true);
+    running.stop().await;
     let restarted_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
@@ -305,7 +348,8 @@ async fn a_restart_keeps_alerting_and_deletion_resolves() {
     // A new scheduler on the same saved states: the alert stays Alerting, no transition.
     world.history.lock().expect("lock").clear();
     world.alerts.lock().expect("lock").clear();
-    let (stop, view) = start(&world);
+    let running = start(&world);
+    let view = running.view.clone();
     // Polls the view (which signals nothing) until an evaluation after the restart shows.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let evaluated = loop {
@@ -345,5 +389,5 @@ async fn a_restart_keeps_alerting_and_deletion_resolves() {
         w.saved.lock().expect("lock").is_empty()
     })
     .await;
-    let _ = stop.send(true);
+    running.stop().await;
 }

@@ -242,6 +242,8 @@ pub struct Running {
     pub view: StateView,
     /// Turn to true to stop.
     pub stop: tokio::sync::watch::Sender<bool>,
+    /// The scheduler's task, done once every routine has saved its state.
+    pub task: tokio::task::JoinHandle<()>,
 }
 
 /// Why rule evaluation cannot start.
@@ -363,8 +365,8 @@ pub fn start(
     );
     let view = scheduler.view();
     let (stop, rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(scheduler.run(rx));
-    Some(Running { view, stop })
+    let task = tokio::spawn(scheduler.run(rx));
+    Some(Running { view, stop, task })
 }
 
 /// Data sources from the database with secrets decrypted, kept for a few seconds so that

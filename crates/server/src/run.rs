@@ -182,7 +182,7 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     if let Some(ruler) = ruler {
         hooks.register("stop evaluating rules", move || async move {
             let _ = ruler.stop.send(true);
-            Ok(())
+            ruler.task.await.map_err(|e| e.to_string())
         });
     }
     let ams = Arc::clone(&state.alertmanagers);

@@ -14,6 +14,18 @@ pub struct OrgLabel {
     pub org: String,
 }
 
+/// Labels `org`, `rule_group` (`<folder uid>;<group>`, as Grafana) and `state` (`active`,
+/// `paused`).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GroupLabel {
+    /// Organization id.
+    pub org: String,
+    /// The group: folder uid and name.
+    pub rule_group: String,
+    /// `active` or `paused`.
+    pub state: String,
+}
+
 /// Label `state`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StateLabel {
@@ -40,6 +52,8 @@ pub struct RulerMetrics {
     pub alerts: Family<StateLabel, Gauge>,
     /// Rules scheduled (not paused).
     pub alert_rules: Gauge,
+    /// Rules by group and state (active or paused).
+    pub group_rules: Family<GroupLabel, Gauge>,
     /// Time one tick took to schedule.
     pub tick_duration: Histogram,
     /// How far the scheduler is behind the wall clock, seconds.
@@ -55,6 +69,7 @@ impl Default for RulerMetrics {
             evaluations_missed: Family::default(),
             alerts: Family::default(),
             alert_rules: Gauge::default(),
+            group_rules: Family::default(),
             tick_duration: duration_histogram(),
             behind_seconds: Gauge::default(),
         }
@@ -93,6 +108,11 @@ impl RulerMetrics {
             "grafana_alerting_schedule_alert_rules",
             "The number of alert rules that could be considered for evaluation at the next tick.",
             self.alert_rules.clone(),
+        );
+        r.register(
+            "grafana_alerting_rule_group_rules",
+            "The number of alert rules by group and state.",
+            self.group_rules.clone(),
         );
         r.register(
             "grafana_alerting_schedule_periodic_duration_seconds",

@@ -84,6 +84,7 @@ pub(crate) fn now_ms() -> Millis {
 
 /// A rule's routine as the scheduler drives it.
 struct Routine {
+    task: tokio::task::JoinHandle<()>,
     ticks: mpsc::Sender<Tick>,
     control: mpsc::UnboundedSender<Control>,
     rule: LoadedRule,
@@ -95,6 +96,8 @@ struct Routine {
 pub struct Scheduler {
     shared: Arc<Shared>,
     source: Arc<dyn RuleSource>,
+    /// The groups the rules-by-group gauges were last set for.
+    groups: std::sync::Mutex<std::collections::HashSet<metrics::GroupLabel>>,
 }
 
 impl Scheduler {
@@ -120,6 +123,7 @@ impl Scheduler {
                 view: StateView::default(),
             }),
             source,
+            groups: std::sync::Mutex::new(std::collections::HashSet::new()),
         }
     }
 
@@ -154,6 +158,7 @@ impl Scheduler {
                 _ = shutdown.changed() => {}
             }
             if *shutdown.borrow() {
+                Self::finish(routines).await;
                 return;
             }
             let started = Instant::now();
@@ -246,10 +251,11 @@ impl Scheduler {
                     let (tick_tx, tick_rx) = mpsc::channel(1);
                     let (control_tx, control_rx) = mpsc::unbounded_channel();
                     let task = RuleTask::new(Arc::clone(&self.shared), rule.clone(), stored);
-                    tokio::spawn(task.run(tick_rx, control_rx));
+                    let task = tokio::spawn(task.run(tick_rx, control_rx));
                     routines.insert(
                         key,
                         Routine {
+                            task,
                             ticks: tick_tx,
                             control: control_tx,
                             rule,
@@ -267,7 +273,42 @@ impl Scheduler {
             }
             keep
         });
+        self.count_groups(routines);
         *known = versions;
+    }
+
+    /// Lets every routine finish the evaluation it is running (and save its state), then
+    /// stops them; a routine still busy after a few seconds is cut off.
+    async fn finish(routines: HashMap<RuleKey, Routine>) {
+        let tasks: Vec<_> = routines.into_values().map(|r| r.task).collect();
+        let all = futures::future::join_all(tasks);
+        if tokio::time::timeout(Duration::from_secs(5), all).await.is_err() {
+            tracing::warn!("some rule evaluations were still running at shutdown");
+        }
+    }
+
+    /// Sets the rules-by-group gauges from the routines, zeroing groups that are gone.
+    fn count_groups(&self, routines: &HashMap<RuleKey, Routine>) {
+        let mut counts: HashMap<metrics::GroupLabel, i64> = HashMap::new();
+        for r in routines.values() {
+            for state in ["active", "paused"] {
+                let label = metrics::GroupLabel {
+                    org: r.rule.org_id.to_string(),
+                    rule_group: format!("{};{}", r.rule.folder_uid, r.rule.group),
+                    state: state.to_owned(),
+                };
+                let this = (state == "paused") == r.rule.rule.is_paused;
+                *counts.entry(label).or_default() += i64::from(this);
+            }
+        }
+        let mut previous = self.groups.lock().unwrap_or_else(|p| p.into_inner());
+        for gone in previous.iter().filter(|l| !counts.contains_key(*l)) {
+            self.shared.metrics.group_rules.remove(gone);
+        }
+        for (label, n) in &counts {
+            self.shared.metrics.group_rules.get_or_create(label).set(*n);
+        }
+        *previous = counts.into_keys().collect();
     }
 
     /// A rule's ticks per interval and offset; `None` (with a warning) when its interval is

@@ -220,6 +220,22 @@ impl RuleTask {
     /// forgets the ones that are gone, and publishes the rule's view.
     async fn after(&mut self, transitions: Vec<Transition>, before: BTreeSet<Labels>, at: Millis) {
         let changed: Vec<&Transition> = transitions.iter().filter(|t| t.changed).collect();
+        // The state is saved first: what was recorded as history is then always restorable.
+        let saved: Vec<StoredInstance> = changed
+            .iter()
+            .filter_map(|t| self.state.get(&t.labels).map(|i| i.to_stored()))
+            .collect();
+        let after: BTreeSet<&Labels> = self.state.instances().map(|i| &i.labels).collect();
+        let removed: Vec<Labels> = before.into_iter().filter(|l| !after.contains(l)).collect();
+        if (!saved.is_empty() || !removed.is_empty())
+            && let Err(e) = self
+                .shared
+                .states
+                .save(&self.key, saved, Some(removed))
+                .await
+        {
+            tracing::warn!(rule = %self.key.1, error = %e, "saving alert state failed");
+        }
         if !changed.is_empty() {
             let entries = changed
                 .iter()
@@ -241,21 +257,6 @@ impl RuleTask {
             if let Err(e) = self.shared.history.record(entries).await {
                 tracing::warn!(rule = %self.key.1, error = %e, "recording state history failed");
             }
-        }
-        let saved: Vec<StoredInstance> = changed
-            .iter()
-            .filter_map(|t| self.state.get(&t.labels).map(|i| i.to_stored()))
-            .collect();
-        let after: BTreeSet<&Labels> = self.state.instances().map(|i| &i.labels).collect();
-        let removed: Vec<Labels> = before.into_iter().filter(|l| !after.contains(l)).collect();
-        if (!saved.is_empty() || !removed.is_empty())
-            && let Err(e) = self
-                .shared
-                .states
-                .save(&self.key, saved, Some(removed))
-                .await
-        {
-            tracing::warn!(rule = %self.key.1, error = %e, "saving alert state failed");
         }
         self.publish();
     }
