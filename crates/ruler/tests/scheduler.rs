@@ -215,6 +215,8 @@ fn start_with(world: &Arc<World>, metrics: RulerMetrics) -> Running {
             evaluation_timeout: Duration::from_secs(5),
             max_attempts: 1,
             retry_delay: Duration::from_millis(10),
+            max_retry_delay: Duration::from_millis(40),
+            randomization_factor: 0.1,
             external_url: String::new(),
         },
     );

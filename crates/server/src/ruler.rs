@@ -232,6 +232,8 @@ pub fn scheduler_options(settings: &Settings) -> SchedulerOptions {
         evaluation_timeout: ua.evaluation_timeout,
         max_attempts: ua.max_attempts.max(1),
         retry_delay: ua.initial_retry_delay,
+        max_retry_delay: ua.max_retry_delay,
+        randomization_factor: ua.randomization_factor,
         external_url: settings.server.root_url.to_string(),
     }
 }

@@ -43,8 +43,13 @@ pub struct SchedulerOptions {
     pub evaluation_timeout: Duration,
     /// Attempts of an evaluation that fails (`max_attempts`).
     pub max_attempts: u32,
-    /// Wait before the second attempt; later ones wait longer.
+    /// Wait before the second attempt (`initial_retry_delay`); each later one waits twice as
+    /// long, up to `max_retry_delay`.
     pub retry_delay: Duration,
+    /// Longest wait between attempts (`max_retry_delay`).
+    pub max_retry_delay: Duration,
+    /// Each wait is randomly up to this fraction shorter or longer (`randomization_factor`).
+    pub randomization_factor: f64,
     /// The server's external URL (`externalURL` and `pathPrefix` in templates).
     pub external_url: String,
 }
@@ -58,9 +63,23 @@ impl Default for SchedulerOptions {
             evaluation_timeout: Duration::from_secs(30),
             max_attempts: 3,
             retry_delay: Duration::from_secs(1),
+            max_retry_delay: Duration::from_secs(4),
+            randomization_factor: 0.1,
             external_url: String::new(),
         }
     }
+}
+
+/// The wait before attempt `attempt + 1` (from 1): exponential from `opts.retry_delay`, capped
+/// at `opts.max_retry_delay`, spread by `opts.randomization_factor` (Grafana's backoff).
+pub(crate) fn retry_wait(opts: &SchedulerOptions, attempt: u32) -> Duration {
+    let exp = opts
+        .retry_delay
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+        .min(opts.max_retry_delay.max(opts.retry_delay));
+    let factor = opts.randomization_factor.clamp(0.0, 1.0);
+    let spread = 1.0 + factor * (2.0 * rand::random::<f64>() - 1.0);
+    exp.mul_f64(spread.max(0.0))
 }
 
 /// What every rule routine shares.
@@ -282,7 +301,10 @@ impl Scheduler {
     async fn finish(routines: HashMap<RuleKey, Routine>) {
         let tasks: Vec<_> = routines.into_values().map(|r| r.task).collect();
         let all = futures::future::join_all(tasks);
-        if tokio::time::timeout(Duration::from_secs(5), all).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(5), all)
+            .await
+            .is_err()
+        {
             tracing::warn!("some rule evaluations were still running at shutdown");
         }
     }
@@ -334,5 +356,30 @@ impl Scheduler {
             ticks,
         );
         Some((ticks, offset))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_the_limit() {
+        let opts = SchedulerOptions {
+            retry_delay: Duration::from_secs(1),
+            max_retry_delay: Duration::from_secs(4),
+            randomization_factor: 0.0,
+            ..SchedulerOptions::default()
+        };
+        let waits: Vec<u64> = (1..=5).map(|a| retry_wait(&opts, a).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 4, 4]);
+        let spread = SchedulerOptions {
+            randomization_factor: 0.5,
+            ..opts
+        };
+        for _ in 0..100 {
+            let w = retry_wait(&spread, 2).as_secs_f64();
+            assert!((1.0..=3.0).contains(&w), "{w}");
+        }
     }
 }

@@ -188,7 +188,7 @@ impl RuleTask {
                 .iter()
                 .all(|r| matches!(r.outcome, Outcome::Error(_)))
         {
-            tokio::time::sleep(self.shared.opts.retry_delay.saturating_mul(attempt)).await;
+            tokio::time::sleep(super::retry_wait(&self.shared.opts, attempt)).await;
             attempt += 1;
             results = self.evaluate_once(at, &firing).await;
         }
