@@ -10,6 +10,10 @@ use crate::ApiOptions;
 use crate::alertmanagers::Alertmanagers;
 use crate::metrics::HttpMetrics;
 
+/// The external Alertmanagers in use by organization (the server's alert router answers).
+pub type ExternalAlertmanagers =
+    Arc<dyn Fn(i64) -> wk_ruler::eval::BoxFuture<'static, Vec<String>> + Send + Sync>;
+
 /// Everything a handler can reach: store, auth service, options, metrics, Alertmanagers and
 /// rule states.
 #[derive(Clone)]
@@ -28,4 +32,10 @@ pub struct AppState {
     pub alertmanagers: Arc<Alertmanagers>,
     /// The state of the rules this instance evaluates (`None` with `execute_alerts = false`).
     pub ruler: Option<wk_ruler::schedule::StateView>,
+    /// Evaluates rules for the rule preview (`POST /api/v1/rule/test/grafana`); `None`: the
+    /// preview answers 503.
+    pub rule_evaluator: Option<wk_ruler::eval::Evaluator>,
+    /// The external Alertmanagers an organization's alerts go to now (`…/api/v2/alerts` URLs,
+    /// without credentials); `None`: none.
+    pub external_alertmanagers: Option<ExternalAlertmanagers>,
 }

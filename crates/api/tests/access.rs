@@ -82,6 +82,8 @@ async fn routes_enforce_their_requirement() {
             SecretBox::new("test secret").expect("secret key"),
         )),
         ruler: None,
+        rule_evaluator: None,
+        external_alertmanagers: None,
     };
     let app = router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 9))));
     let viewer = "dmlld2VyOnZpZXdlci1wdw=="; // viewer:viewer-pw

@@ -217,7 +217,7 @@ fn start_with(world: &Arc<World>, metrics: RulerMetrics) -> Running {
             retry_delay: Duration::from_millis(10),
             max_retry_delay: Duration::from_millis(40),
             randomization_factor: 0.1,
-            external_url: String::new(),
+            external_url: "http://wk.example:3000/".to_owned(),
         },
     );
     let view = scheduler.view();
@@ -287,6 +287,10 @@ async fn a_rule_goes_pending_alerting_and_resolves() {
             "templated with the result's labels"
         );
         assert!(a.ends_at > a.starts_at);
+        assert_eq!(
+            a.generator_url.as_deref(),
+            Some("http://wk.example:3000/alerting/grafana/r1/view?orgId=1")
+        );
     }
     let saved = world.saved.lock().expect("lock").len();
     assert_eq!(saved, 1, "the instance is saved");

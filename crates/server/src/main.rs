@@ -1,6 +1,7 @@
 //! The `watchkeeper` binary: loads the configuration, builds every part from its settings, serves
 //! HTTP, and shuts down in order.
 
+mod alert_router;
 mod bootstrap;
 mod cluster;
 mod logging;

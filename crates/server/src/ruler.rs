@@ -1,13 +1,10 @@
 //! The rule evaluation on this instance: the ruler's ports implemented over the shared
-//! database (rules, alert states, state history annotations, data sources) and the
-//! organizations' embedded Alertmanagers, and the scheduler started with the settings.
+//! database (rules, alert states, state history annotations, data sources), and the scheduler
+//! started with the settings and the sink alerts go to (`crate::alert_router`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
-use wk_alertmanager::alert::PostedAlert;
-use wk_api::alertmanagers::Alertmanagers;
 use wk_config::Settings;
 use wk_ruler::data::{Labels, labels_hash};
 use wk_ruler::datasource::DataSourceConfig;
@@ -17,13 +14,12 @@ use wk_ruler::schedule::{
     AlertSink, HistoryEntry, HistorySink, Jitter, LoadedRule, RuleKey, RuleSource, RulerMetrics,
     Scheduler, SchedulerOptions, StateStore, StateView,
 };
-use wk_ruler::state::{PostableAlert, StoredInstance};
+use wk_ruler::state::StoredInstance;
 use wk_store::{AlertInstanceRow, Annotation, Store};
 
-/// The ports over the database and the Alertmanagers.
+/// The ports over the database.
 pub struct Ports {
     store: Store,
-    alertmanagers: Arc<Alertmanagers>,
     /// This instance's name in state history.
     instance: String,
     /// Whether transitions are recorded (`[unified_alerting.state_history] enabled`).
@@ -186,38 +182,6 @@ impl HistorySink for Ports {
     }
 }
 
-fn time(ms: i64) -> Option<chrono::DateTime<Utc>> {
-    Utc.timestamp_millis_opt(ms).single()
-}
-
-impl AlertSink for Ports {
-    fn send(&self, org_id: i64, alerts: Vec<PostableAlert>) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            let am = match self.alertmanagers.get(&self.store, org_id).await {
-                Ok(am) => am,
-                Err(e) => {
-                    tracing::warn!(org = org_id, error = %e, "no alertmanager for the organization; alerts not delivered");
-                    return;
-                }
-            };
-            let posted: Vec<PostedAlert> = alerts
-                .into_iter()
-                .map(|a| PostedAlert {
-                    labels: a.labels,
-                    annotations: Some(a.annotations).filter(|a: &BTreeMap<_, _>| !a.is_empty()),
-                    starts_at: time(a.starts_at),
-                    ends_at: time(a.ends_at),
-                    generator_url: a.generator_url,
-                })
-                .collect();
-            let errors = am.put_alerts(posted, am.now());
-            for e in errors {
-                tracing::warn!(org = org_id, error = %e, "the alertmanager refused an alert");
-            }
-        })
-    }
-}
-
 /// The scheduler's options from `[unified_alerting]`.
 pub fn scheduler_options(settings: &Settings) -> SchedulerOptions {
     let ua = &settings.unified_alerting;
@@ -333,11 +297,12 @@ pub async fn history_retention_loop(store: Store, settings: Settings) {
     }
 }
 
-/// Starts the scheduler (unless `[unified_alerting] execute_alerts = false`).
+/// Starts the scheduler (unless `[unified_alerting] execute_alerts = false`), sending alerts to
+/// `sink`.
 pub fn start(
     settings: &Settings,
     store: Store,
-    alertmanagers: Arc<Alertmanagers>,
+    sink: Arc<dyn AlertSink>,
     sources: Arc<dyn DataSources>,
     metrics: RulerMetrics,
 ) -> Option<Running> {
@@ -351,7 +316,6 @@ pub fn start(
         .unwrap_or_else(|| "localhost".to_owned());
     let ports = Arc::new(Ports {
         store,
-        alertmanagers,
         instance: format!("{host}:{}", settings.server.http_port),
         history: settings.state_history.enabled,
     });
@@ -360,8 +324,8 @@ pub fn start(
         ports.clone(),
         evaluator,
         ports.clone(),
-        ports.clone(),
         ports,
+        sink,
         metrics,
         scheduler_options(settings),
     );

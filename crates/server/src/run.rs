@@ -132,6 +132,8 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         registry: Arc::new(registry),
         alertmanagers: Arc::clone(&alertmanagers),
         ruler: None,
+        rule_evaluator: None,
+        external_alertmanagers: None,
     };
     let restored = state.alertmanagers.start_saved(&store).await;
     if restored > 0 {
@@ -148,18 +150,33 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     }
     // Rules are evaluated once the Alertmanagers they send to are running.
     let rule_secrets = SecretBox::new(&settings.security.secret_key).map_err(RunError::Secrets)?;
+    let rule_sources: Arc<dyn wk_ruler::eval::DataSources> = Arc::new(
+        crate::ruler::StoredSources::new(store.clone(), rule_secrets),
+    );
+    // Each organization's alerts go to its embedded Alertmanager, external ones, or both.
+    let alert_router = Arc::new(crate::alert_router::AlertRouter::new(
+        store.clone(),
+        SecretBox::new(&settings.security.secret_key).map_err(RunError::Secrets)?,
+        Arc::clone(&alertmanagers),
+        settings.unified_alerting.admin_config_poll_interval,
+    ));
     let ruler = crate::ruler::start(
         &settings,
         store.clone(),
-        Arc::clone(&alertmanagers),
-        Arc::new(crate::ruler::StoredSources::new(
-            store.clone(),
-            rule_secrets,
-        )),
+        alert_router.clone(),
+        Arc::clone(&rule_sources),
         ruler_metrics,
     );
     let state = AppState {
         ruler: ruler.as_ref().map(|r| r.view.clone()),
+        rule_evaluator: Some(wk_ruler::eval::Evaluator::new(
+            rule_sources,
+            settings.unified_alerting.evaluation_timeout,
+        )),
+        external_alertmanagers: Some(Arc::new(move |org| {
+            let alert_router = Arc::clone(&alert_router);
+            Box::pin(async move { alert_router.active_urls(org).await })
+        })),
         ..state
     };
     let history_retention = tokio::spawn(crate::ruler::history_retention_loop(

@@ -1,6 +1,7 @@
 //! The route table: every endpoint with the requirement it declares.
 
 mod admin;
+mod admin_config;
 mod alertmanager_config;
 mod alertmanager_v1;
 mod alertmanager_v2;
@@ -15,6 +16,7 @@ mod org_users;
 mod orgs;
 mod provisioning_rules;
 mod rule_state;
+mod rule_test;
 mod ruler;
 mod user;
 mod views;
@@ -282,6 +284,37 @@ pub(crate) fn table() -> RouteTable {
             "/api/v1/provisioning/folder/{folder_uid}/rule-groups/{group}",
             Need::Editor,
             provisioning_rules::delete_group,
+        )
+        .add(
+            "GET",
+            "/api/v1/ngalert/admin_config",
+            Need::Admin,
+            admin_config::get,
+        )
+        .add(
+            "POST",
+            "/api/v1/ngalert/admin_config",
+            Need::Admin,
+            admin_config::post,
+        )
+        .add(
+            "DELETE",
+            "/api/v1/ngalert/admin_config",
+            Need::Admin,
+            admin_config::delete,
+        )
+        .add(
+            "GET",
+            "/api/v1/ngalert/alertmanagers",
+            Need::Admin,
+            admin_config::alertmanagers,
+        )
+        .add("GET", "/api/v1/ngalert", Need::Viewer, admin_config::status)
+        .add(
+            "POST",
+            "/api/v1/rule/test/grafana",
+            Need::Editor,
+            rule_test::grafana,
         )
         .add("GET", "/api/health", Need::Public, health::health)
         .add("GET", "/metrics", Need::Public, health::metrics)

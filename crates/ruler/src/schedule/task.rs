@@ -49,6 +49,16 @@ pub(crate) fn base_labels(r: &LoadedRule) -> Labels {
     labels
 }
 
+/// The link alerts carry back to their rule (Grafana's rule view page).
+pub(crate) fn generator_url(external_url: &str, r: &LoadedRule) -> String {
+    format!(
+        "{}/alerting/grafana/{}/view?orgId={}",
+        external_url.trim_end_matches('/'),
+        r.rule.uid,
+        r.org_id
+    )
+}
+
 pub(crate) struct RuleTask {
     shared: Arc<Shared>,
     key: RuleKey,
@@ -63,6 +73,7 @@ impl RuleTask {
         let settings = rule.rule.settings(Duration::from_millis(rule.interval_ms));
         let mut state = RuleState::restore(settings, base_labels(&rule), stored);
         state.set_rule_annotations(rule.rule.annotations.clone());
+        state.set_generator_url(Some(generator_url(&shared.opts.external_url, &rule)));
         let mut task = Self {
             shared,
             key,
@@ -313,6 +324,10 @@ impl RuleTask {
         self.state.set_rule_labels(base_labels(&self.rule));
         self.state
             .set_rule_annotations(self.rule.rule.annotations.clone());
+        self.state.set_generator_url(Some(generator_url(
+            &self.shared.opts.external_url,
+            &self.rule,
+        )));
         if self.rule.rule.is_paused && !was_paused {
             let at = now_ms();
             let before: BTreeSet<Labels> =
