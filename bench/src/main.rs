@@ -76,8 +76,9 @@ struct Args {
     /// `--scenario rules`: one rule in this many fires (0: none).
     #[arg(long, default_value_t = 100)]
     firing_every: usize,
-    /// `--scenario rules`: seconds to wait, once every rule has been evaluated, before measuring.
-    #[arg(long, default_value_t = 20)]
+    /// `--scenario rules`: seconds to wait, once every rule has been evaluated, before measuring
+    /// (70: the firing rules' `for: 1m` has elapsed, so they are Alerting and re-sent).
+    #[arg(long, default_value_t = 70)]
     warmup: u64,
     /// `--scenario rules`: the measurement window, seconds (60 = six 10 s ticks).
     #[arg(long, default_value_t = 60)]
@@ -127,7 +128,8 @@ struct Args {
     #[arg(long)]
     save: Option<PathBuf>,
     /// Record a `perf` profile of the server for every ingest phase and for the `GET`s, as
-    /// `<DIR>/<target>-<phase>.data` (needs `perf` and the permission to attach).
+    /// `<DIR>/<target>-<phase>.data` (needs `perf` and the permission to attach); with
+    /// `--scenario rules`, of the measurement window as `<DIR>/watchkeeper-rules.data`.
     #[arg(long)]
     perf_dir: Option<PathBuf>,
     /// Options for `perf record` with `--perf-dir`.
