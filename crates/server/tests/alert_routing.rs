@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::http::HeaderMap;
 use common::ha::eventually;
-use common::prometheus::KillOnDrop;
+use common::prometheus::{KillOnDrop, alertmanager_config};
 use common::rules::{call, create_folder, csv_rule, fast_ticks, post_group};
 use common::webhook::{Collector, has_alert};
 use common::{Server, Start, TempDir, free_port};
@@ -58,17 +58,7 @@ struct GoAlertmanager {
 impl GoAlertmanager {
     async fn start(bin: &str, hook: &Collector) -> GoAlertmanager {
         let dir = TempDir::new("ext-am");
-        let config = dir.path().join("alertmanager.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 1s\n  \
-                 group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: hook\n    \
-                 webhook_configs:\n      - url: {}\n",
-                hook.url
-            ),
-        )
-        .expect("config");
+        let config = alertmanager_config(dir.path(), &hook.url);
         let port = free_port();
         let process = KillOnDrop(
             Command::new(bin)

@@ -13,7 +13,7 @@ use common::ha::{
     configure, count_after_first, eventually, get, hook_config, peer_names, post_alerts,
     post_silence, silence_body, silence_state, start_cluster_with,
 };
-use common::prometheus::KillOnDrop;
+use common::prometheus::{KillOnDrop, alertmanager_config};
 use common::webhook::Collector;
 use common::{TempDir, free_cluster_port, free_port};
 use serde_json::{Value, json};
@@ -75,17 +75,7 @@ async fn a_go_alertmanager_and_two_instances_form_one_cluster() {
     let addr = |p: u16| format!("127.0.0.1:{p}");
 
     let dir = TempDir::new("go-am");
-    let config = dir.path().join("alertmanager.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 1s\n  \
-             group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: hook\n    \
-             webhook_configs:\n      - url: {}\n",
-            hook.url
-        ),
-    )
-    .expect("config");
+    let config = alertmanager_config(dir.path(), &hook.url);
     let web = free_port();
     let _go = KillOnDrop(
         Command::new(bin)

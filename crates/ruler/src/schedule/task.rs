@@ -118,7 +118,8 @@ impl RuleTask {
     /// The label sets of firing instances, as the expressions saw them (without the labels
     /// the rule adds).
     fn firing(&self) -> BTreeSet<Labels> {
-        let added = base_labels(&self.rule);
+        // The state holds the rule's labels plus the reserved ones: what the rule added.
+        let added = self.state.rule_labels();
         self.state
             .instances()
             .filter(|i| matches!(i.state, State::Alerting | State::Recovering))

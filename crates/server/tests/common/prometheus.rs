@@ -27,3 +27,19 @@ pub fn prometheus_binary() -> Option<&'static str> {
     eprintln!("skipping: the prometheus binary is not installed (apt-get install prometheus)");
     None
 }
+
+/// Writes a `prometheus-alertmanager` configuration into `dir` that sends every group (by
+/// alertname, 1 s waits) to the webhook at `hook_url`; returns its path.
+pub fn alertmanager_config(dir: &std::path::Path, hook_url: &str) -> std::path::PathBuf {
+    let config = dir.join("alertmanager.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 1s\n  \
+             group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: hook\n    \
+             webhook_configs:\n      - url: {hook_url}\n"
+        ),
+    )
+    .expect("alertmanager config");
+    config
+}
